@@ -1,0 +1,5 @@
+"""The TraceMind runtime (``tm``): runs compiled bundles.
+
+The runtime never imports the compiler: a deployed bundle needs only this package and its
+dependencies.
+"""

@@ -1,0 +1,1 @@
+"""Step kinds and PDL builtins: typed signatures (read by the compiler) and implementations."""
