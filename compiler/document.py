@@ -601,6 +601,7 @@ class _WorkflowBuilder(_Builder):
             cond = self.vp.expr(cs, head.key_end)
         body = self.body_of(head, "`when`")
         orelse: tuple[n.Stmt, ...] | None = None
+        else_span = self.span(0, 0)
         for r in rest:
             if r.key == "else":
                 if orelse is not None:
@@ -608,6 +609,7 @@ class _WorkflowBuilder(_Builder):
                     continue
                 self.require_v1(self.key_span(r), "`else`")
                 orelse = self.body_of(r, "`else`")
+                else_span = self.key_span(r)
             elif r.key is not None and (r.key == "elif" or r.key.startswith("elif ")):
                 self.elif_error(r)
             else:
@@ -616,7 +618,8 @@ class _WorkflowBuilder(_Builder):
                             "optional `else:`; nothing else")
         if cond is None:
             return None
-        return n.When(cond=cond, body=body, orelse=orelse, span=self.span(start, head.key_end + 1))
+        return n.When(cond=cond, body=body, orelse=orelse, else_span=else_span,
+                      span=self.span(start, head.key_end + 1))
 
     def parallel(self, head: Entry, rest: list[Entry], start: int) -> n.Stmt:
         self.require_v1(self.key_span(head), "`parallel`")
@@ -671,6 +674,12 @@ class _WorkflowBuilder(_Builder):
                             continue
                         seen.add(key)
                         parts.append((key, self.span(ks, ke), vs, ve, None))
+        elif not head.children:
+            if not head.broken:
+                self.report("TM0106", self.key_span(head), key=head.key,
+                            help="write `{}` for a step without arguments",
+                            fixes=[Fix("add `{}`", (Edit(self.span(head.key_end + 1,
+                                                                   head.key_end + 1), " {}"),))])
         else:
             for c in self.mapping(head.children, "step arguments"):
                 assert c.key is not None
@@ -889,6 +898,7 @@ class _PolicyBuilder(_Builder):
                     continue
                 branches, first = pending_if
                 out.append(n.If(branches=tuple(branches), orelse=body,
+                                else_span=self.key_span(e),
                                 span=self.span(first.key_start, first.key_end + 1)))
                 pending_if = None
                 closed_if = True

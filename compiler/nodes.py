@@ -314,6 +314,7 @@ class When(Stmt):
     cond: Expr
     body: tuple[Stmt, ...]
     orelse: tuple[Stmt, ...] | None = None
+    else_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -375,6 +376,7 @@ class If(PStmt):
 
     branches: tuple[IfBranch, ...]
     orelse: tuple[PStmt, ...] | None = None
+    else_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

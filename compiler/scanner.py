@@ -68,6 +68,7 @@ class Entry:
     children: list[Entry] = field(default_factory=list)
     comment: Comment | None = None
     leading: list[Comment] = field(default_factory=list)
+    inner: list[Comment] = field(default_factory=list)
     blank_before: bool = False
     broken: bool = False
 
@@ -247,9 +248,14 @@ class _Scanner:
             )
         return i - start, tab_at >= 0
 
+    def _snap(self, width: int) -> int:
+        """The block column a tab-indented line most plausibly meant (TM0102 is reported)."""
+        columns = [f.column for f in self.stack if f.column <= width]
+        return columns[-1] if columns else (self.stack[-1].column if self.stack else 0)
+
     def _line(self, line_no: int, start: int, end: int) -> None:
         text = self.text
-        width, _ = self._indent(start, end)
+        width, had_tab = self._indent(start, end)
         content = start + width
         if content >= end or text[content] in "\r":
             self.blank = True
@@ -258,7 +264,7 @@ class _Scanner:
             body = text[content:end].rstrip("\r")
             self.pending_comments.append(Comment(content, body, line_no, True))
             return
-        column = width
+        column = self._snap(width) if had_tab else width
         dash = False
         dash_offset = 0
         item_start = content
@@ -347,8 +353,15 @@ class _Scanner:
             if pos >= n:
                 break
             line_no += 1
-            if not blank:
+            if pos + width < nl and text[pos + width] == "#":
+                at = pos + width
+                entry.inner.append(Comment(at, text[at:nl].rstrip("\r"), line_no, True))
+            elif not blank:
                 content_end, comment_at, bad = _continue_brackets(text, pos + width, nl, stack)
+                if comment_at is not None:
+                    entry.inner.append(
+                        Comment(comment_at, text[comment_at:nl].rstrip("\r"), line_no, False)
+                    )
                 if bad is not None:
                     self.report("TM0105", bad, content_end, help="close the string on its line")
                     entry.broken = True
