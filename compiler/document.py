@@ -208,7 +208,9 @@ class _Builder:
         finally:
             self.vp.sink = saved
         raw = self.text[start:end]
-        if node is None and raw and not (_PLAIN_FORBIDDEN & set(raw)):
+        at_end = any("the end of the value" in d.message for d in trial.diagnostics())
+        plain = node is None and raw and not (_PLAIN_FORBIDDEN & set(raw))
+        if plain and (self.vp.v0 or not at_end):
             span = self.span(start, end)
             quoted = '"' + raw.replace("\\", "\\\\").replace('"', '\\"') + '"'
             fix = Fix("quote it", (Edit(span, quoted),))
