@@ -21,6 +21,7 @@ The scanner is a single pass with an explicit stack: no recursion, linear in the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .diagnostics import Edit, Fix, Sink
@@ -31,6 +32,8 @@ MAX_DEPTH = 100
 
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _CLOSERS = {")", "]", "}"}
+_SPECIAL = re.compile(r"[\"'#(\[{)\]}]")
+_KEY_COLON = re.compile(r":(?=[ \t\r\n]|$)(?!=)")
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
@@ -103,6 +106,15 @@ def _split_line(
     (trailing spaces removed), the brackets still open at the end (char, offset), the offset of
     a comment's ``#`` or None, and the offset of an unterminated string's quote or None.
     """
+    special = _SPECIAL.search(text, start, end)
+    if special is None:
+        # The common line: no quotes, brackets or `#`; the key split is a plain search.
+        content_end = end
+        while content_end > start and text[content_end - 1] in " \t\r":
+            content_end -= 1
+        found = _KEY_COLON.search(text, start, content_end + 1 if content_end < end else end)
+        plain_colon = found.start() if found is not None else None
+        return plain_colon, content_end, [], None, None
     colon: int | None = None
     stack: list[tuple[str, int]] = []
     i = start

@@ -1,0 +1,60 @@
+"""The regex fast path and the Lark grammar build equal trees wherever the fast path answers."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tracemind.compiler import nodes as n
+from tracemind.compiler.diagnostics import Sink
+from tracemind.compiler.parse import MAX_EXPR_DEPTH, ValueParser
+from tracemind.compiler.source import SourceFile
+
+_atoms = st.sampled_from([
+    "1", "42", "1.5", "2e3", "5s", "200ms", '"text"', "'x y'", "name", "a.b.c", "$input.x",
+    "$step.s1.status", "true", "and", "not", "in", "$bogus.x", "True", "x.in", "7.x",
+])
+_ops = st.sampled_from(["+", "-", "*", "/", "//", "%", "==", "!=", "<", "<=", ">", ">=",
+                        "and", "or", "in", "not in", "if"])
+_gap = st.sampled_from([" ", "", "  "])
+
+
+@st.composite
+def chains(draw: st.DrawFn) -> str:
+    parts = [draw(_atoms)]
+    for _ in range(draw(st.integers(0, 6))):
+        op = draw(_ops)
+        gap = " " if op[0].isalpha() else draw(_gap)
+        parts += [gap + op + gap, draw(_atoms)]
+    return "".join(parts)
+
+
+def _both(text: str) -> tuple[n.Expr | None, n.Expr | None]:
+    source = SourceFile("x.wdl", text)
+    parser = ValueParser(source, Sink(), v0=False)
+    fast = parser._simple(0, len(text))
+    slow = parser._run(parser.parsers.expr, 0, len(text), "expr_start", "expression")
+    return fast, slow
+
+
+@settings(max_examples=400, deadline=None)
+@given(chains())
+def test_fast_path_agrees_with_lark(text: str) -> None:
+    fast, slow = _both(text)
+    if fast is not None:
+        assert fast == slow
+        assert fast.span == slow.span
+
+
+def test_fast_path_covers_the_common_shapes() -> None:
+    for text in ["$step.read.values", '"x" + $input.a', "a >= 3 and b < 4 or c",
+                 "1 + 2 * 3 - 4 // 5 % 6", "arms.active.threshold - 5"]:
+        fast, slow = _both(text)
+        assert fast is not None and fast == slow, text
+
+
+def test_fast_path_declines_what_it_does_not_know() -> None:
+    for text in ["a == b == c", "not a", "a in b", "f(x)", "a[0]", "-3", "true",
+                 "1 +" + " 1 +" * MAX_EXPR_DEPTH + " 1"]:
+        fast, _ = _both(text)
+        assert fast is None, text
