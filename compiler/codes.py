@@ -164,8 +164,12 @@ _ALL: tuple[Code, ...] = (
          "A declared input no expression reads."),
     Code("TM0606", "unused-variable", "`{name}` is assigned but never read or emitted", W,
          "A PDL variable with no use."),
-    Code("TM0607", "implicit-policy", "policy bound by file stem `{name}`; write `policy: {name}`", W,
+    Code("TM0607", "implicit-policy",
+         "policy bound by file stem `{name}`; write `policy: {name}`", W,
          "Reported with --strict in v1 documents."),
+    Code("TM0608", "unknown-flow",
+         "flow `{name}` is not in this compilation; its inputs and outputs are not checked", W,
+         "A `flow.call` names a workflow that is not among the checked documents."),
     # TM09xx: internal errors
     Code("TM0901", "internal-error", "internal compiler error: {detail}", E,
          "A crash in the compiler; please report it."),

@@ -48,9 +48,7 @@ def level(expr: n.Expr) -> int:
             return NOT
         case n.Unary():
             return UNARY
-        case n.Literal(kind=n.LitKind.INT | n.LitKind.FLOAT, value=v) if isinstance(
-            v, int | float
-        ) and v < 0:
+        case n.Literal(kind=n.LitKind.INT | n.LitKind.FLOAT, text=text) if text.startswith("-"):
             return UNARY
         case n.Attr() | n.Index() | n.Call():
             return POSTFIX
