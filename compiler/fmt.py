@@ -223,7 +223,7 @@ class _Printer:
                     raise TypeError(type(stmt).__name__)
 
 
-def _collect_comments(entries: list[Entry], trailing: list[Comment]) -> list[Comment]:
+def collect_comments(entries: list[Entry], trailing: list[Comment]) -> list[Comment]:
     found: list[Comment] = []
     stack = list(reversed(entries))
     while stack:
@@ -297,7 +297,7 @@ def format_document(source: SourceFile, doc: n.Workflow | n.Policy) -> str:
         printer.workflow(doc)
     else:
         printer.policy(doc)
-    comments = _collect_comments(scanned.entries, scanned.trailing)
+    comments = collect_comments(scanned.entries, scanned.trailing)
     orphans = _place_comments(printer.lines, comments)
     return _render(printer.lines, orphans, source)
 

@@ -8,22 +8,37 @@ the half-open range ``[start, end)`` in that coordinate system; every AST node c
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
-    """A half-open source range: 1-based lines and columns, end column exclusive."""
+class Span(NamedTuple):
+    """A half-open source range: 1-based lines and columns, end column exclusive.
+
+    A named tuple because the parser makes one per token and node (creation cost matters);
+    equality and hashing use the line/column fields only, like the dataclass it replaced.
+    """
 
     line: int
     column: int
     end_line: int
     end_column: int
-    offset: int = field(default=0, compare=False)
-    end_offset: int = field(default=0, compare=False)
+    offset: int = 0
+    end_offset: int = 0
 
     def __str__(self) -> str:
         return f"{self.line}:{self.column}-{self.end_line}:{self.end_column}"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Span):
+            return NotImplemented
+        return self[:4] == other[:4]
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        return hash(self[:4])
 
     def cover(self, other: Span) -> Span:
         """The smallest span that contains both ``self`` and ``other``."""
@@ -40,7 +55,7 @@ NO_SPAN = Span(1, 1, 1, 1)
 class SourceFile:
     """The text of one document with offset <-> (line, column) conversion."""
 
-    __slots__ = ("_line_starts", "display_path", "text")
+    __slots__ = ("_last", "_line_starts", "display_path", "text")
 
     def __init__(self, display_path: str, text: str) -> None:
         self.display_path = display_path
@@ -52,6 +67,7 @@ class SourceFile:
             starts.append(pos + 1)
             pos = find("\n", pos + 1)
         self._line_starts = starts
+        self._last = (0, -1, 0)
 
     @property
     def line_count(self) -> int:
@@ -68,9 +84,19 @@ class SourceFile:
         return self.text[start:end].rstrip("\r")
 
     def position(self, offset: int) -> tuple[int, int]:
-        """1-based (line, column) of ``offset``."""
-        index = bisect.bisect_right(self._line_starts, offset) - 1
-        return index + 1, offset - self._line_starts[index] + 1
+        """1-based (line, column) of ``offset``.
+
+        Lookups mostly move forward through the file, so the last line found is tried first.
+        """
+        lo, hi, index = self._last
+        if lo <= offset < hi:
+            return index + 1, offset - lo + 1
+        starts = self._line_starts
+        index = bisect.bisect_right(starts, offset) - 1
+        lo = starts[index]
+        hi = starts[index + 1] if index + 1 < len(starts) else len(self.text) + 1
+        self._last = (lo, hi, index)
+        return index + 1, offset - lo + 1
 
     def span(self, start: int, end: int) -> Span:
         """The span of offsets ``[start, end)``."""

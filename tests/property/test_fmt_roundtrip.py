@@ -6,8 +6,9 @@ from hypothesis import HealthCheck, given, settings
 
 from tracemind.compiler.codes import Severity
 from tracemind.compiler.diagnostics import Sink
-from tracemind.compiler.fmt import format_source
+from tracemind.compiler.fmt import collect_comments, format_source
 from tracemind.compiler.parse import parse_document
+from tracemind.compiler.scanner import scan
 from tracemind.compiler.source import SourceFile
 
 from .strategies import policies, workflows
@@ -29,10 +30,9 @@ def _roundtrip(text: str, lang: str) -> None:
     assert after == before, formatted
     again, _ = format_source(SourceFile(f"gen.{lang}", formatted), lang)
     assert again == formatted
-    comments_in = sorted(line.split("#", 1)[1] for line in text.splitlines()
-                         if line.lstrip().startswith("# ") or "  # " in line)
-    for comment in comments_in:
-        assert comment in formatted
+    scanned = scan(source, Sink())
+    for comment in collect_comments(scanned.entries, scanned.trailing):
+        assert comment.text.rstrip() in formatted
 
 
 @SETTINGS
