@@ -208,7 +208,7 @@ class _Builder:
         finally:
             self.vp.sink = saved
         raw = self.text[start:end]
-        at_end = any("the end of the value" in d.message for d in trial.diagnostics())
+        at_end = any(d.message.endswith("found the end of the value") for d in trial.diagnostics())
         plain = node is None and raw and not (_PLAIN_FORBIDDEN & set(raw))
         if plain and (self.vp.v0 or not at_end):
             span = self.span(start, end)
@@ -218,8 +218,9 @@ class _Builder:
                 self.report("TM0601", span, text=quoted, help="quote it to make it explicit",
                             fixes=[fix])
                 return n.PlainString(value=raw, span=span)
-            first = trial.diagnostics()[0].message if trial.diagnostics() else "not an expression"
-            self.report("TM0111", span, detail=first.split(": ", 1)[-1],
+            first = trial.diagnostics()[0].message if trial.diagnostics() else ""
+            found = first.rsplit(", found ", 1)[-1] if ", found " in first else "this text"
+            self.report("TM0111", span, detail=f"unexpected {found}",
                         help=f"if this is text, quote it: {quoted}", fixes=[fix])
             return None
         for d in trial.diagnostics():

@@ -58,7 +58,7 @@ class _PlacedLexerThread(LexerThread):
     @classmethod
     def from_custom_input(cls, lexer: Any, text: Any) -> _PlacedLexerThread:
         region: Region = text
-        counter = LineCounter("\n")
+        counter = LineCounter("\n")  # type: ignore[no-untyped-call]
         counter.char_pos = region.start
         counter.line = region.line
         counter.column = region.column
@@ -252,7 +252,9 @@ class _ExprBuilder(Transformer[Token, Any], _Depth):
     # expressions -------------------------------------------------------------------------
     def conditional(self, c: list[Any]) -> n.Expr:
         then, cond, otherwise = c
-        node = n.Conditional(cond=cond, then=then, otherwise=otherwise, span=_cover(then, otherwise))
+        node = n.Conditional(
+            cond=cond, then=then, otherwise=otherwise, span=_cover(then, otherwise)
+        )
         return self._nest(node, then, cond, otherwise)  # type: ignore[no-any-return]
 
     def _binary(self, op: n.BinOp, left: n.Expr, right: n.Expr, op_tok: Token | None) -> n.Expr:
@@ -310,7 +312,9 @@ class _ExprBuilder(Transformer[Token, Any], _Depth):
     def call(self, c: list[Any]) -> n.Expr:
         name, _, args, close = c
         items = tuple(args) if args is not None else ()
-        node = n.Call(func=str(name), args=items, func_span=_tok_span(name), span=_cover(name, close))
+        node = n.Call(
+            func=str(name), args=items, func_span=_tok_span(name), span=_cover(name, close)
+        )
         return self._nest(node, *items)  # type: ignore[no-any-return]
 
     def args(self, c: list[Any]) -> tuple[n.Expr, ...]:
@@ -426,7 +430,9 @@ class _ExprBuilder(Transformer[Token, Any], _Depth):
     def entry(self, c: list[Any]) -> n.MapEntry:
         key_tok, value = c
         key = self._string(key_tok) if key_tok.type == "STRING" else str(key_tok)
-        return n.MapEntry(key=key, value=value, key_span=_tok_span(key_tok), span=_cover(key_tok, value))
+        return n.MapEntry(
+            key=key, value=value, key_span=_tok_span(key_tok), span=_cover(key_tok, value)
+        )
 
     # types -------------------------------------------------------------------------------
     def named_type(self, c: list[Any]) -> n.TypeExpr:
@@ -507,7 +513,7 @@ class _DataBuilder(Transformer[Token, Any], _Depth):
     def start(self, c: list[Any]) -> n.Data:
         return c[0]  # type: ignore[no-any-return]
 
-    def map(self, c: list[Any]) -> n.Data:
+    def data_map(self, c: list[Any]) -> n.Data:
         entries = tuple(x for x in c[1:-1] if x is not None)
         seen: set[str] = set()
         for entry in entries:
@@ -518,14 +524,16 @@ class _DataBuilder(Transformer[Token, Any], _Depth):
         node = n.DataMap(entries=entries, span=_cover(c[0], c[-1]))
         return self._nest(node, *(e.value for e in entries))  # type: ignore[no-any-return]
 
-    def list(self, c: list[Any]) -> n.Data:
+    def data_list(self, c: list[Any]) -> n.Data:
         items = tuple(x for x in c[1:-1] if x is not None)
         node = n.DataList(items=items, span=_cover(c[0], c[-1]))
         return self._nest(node, *items)  # type: ignore[no-any-return]
 
     def pair(self, c: list[Any]) -> n.DataEntry:
         key, value = c
-        return n.DataEntry(key=str(key.value), value=value, key_span=key.span, span=_cover(key, value))
+        return n.DataEntry(
+            key=str(key.value), value=value, key_span=key.span, span=_cover(key, value)
+        )
 
     def bare_key(self, c: list[Any]) -> n.DataEntry:
         key = c[0]
@@ -538,7 +546,9 @@ class _DataBuilder(Transformer[Token, Any], _Depth):
 
     def quoted(self, c: list[Any]) -> n.Data:
         tok = c[0]
-        return n.DataScalar(value=self._string(tok), quoted=True, text=str(tok), span=_tok_span(tok))
+        return n.DataScalar(
+            value=self._string(tok), quoted=True, text=str(tok), span=_tok_span(tok)
+        )
 
     def plain(self, c: list[Any]) -> n.Data:
         tok = c[0]
@@ -558,12 +568,31 @@ _TERMINAL_NAMES = {
 }
 
 
+def _precise_expected(exc: UnexpectedToken) -> set[str] | frozenset[str]:
+    """The terminals that would really be accepted (LALR's table lists extra ones after a
+    default reduction); computed only on the error path."""
+    try:
+        accepted: set[str] = exc.interactive_parser.accepts()  # type: ignore[no-untyped-call]
+    except Exception:  # the precise set is a refinement; the table's set is still right
+        return exc.expected
+    return accepted or exc.expected
+
+
+_OPERATOR_TERMINALS = frozenset({"CMP_OP", "ADD_OP", "MUL_OP", "_IN", "NOT", "_AND", "_OR", "_IF",
+                                 "_ELSE", "_WITH", "DOT", "LSQB"})
+
+
 def _describe_expected(expected: set[str] | frozenset[str]) -> str:
     if {"NAME", "INT", "STRING"} <= set(expected):
         rest = set(expected) - {"NAME", "INT", "FLOAT", "STRING", "DURATION", "DOLLAR", "LPAR",
                                 "LSQB", "LBRACE", "MINUS", "NOT", "TRUE", "FALSE", "NULL"}
         return "an expression" + (" or " + _describe_expected(rest) if rest else "")
-    names = sorted({_TERMINAL_NAMES.get(t, t.lower()) for t in expected})
+    wanted = set(expected)
+    names = []
+    if wanted & _OPERATOR_TERMINALS:
+        wanted -= _OPERATOR_TERMINALS
+        names.append("an operator")
+    names += sorted({_TERMINAL_NAMES.get(t, t.lower()) for t in wanted})
     if not names:
         return "something else"
     if len(names) > 6:
@@ -653,8 +682,8 @@ class ValueParser:
         ctx.depth.clear()
         try:
             if rule is None:
-                return lark.parse(self.region(start, end))  # type: ignore[arg-type]
-            return lark.parse(self.region(start, end), start=rule)  # type: ignore[arg-type]
+                return lark.parse(self.region(start, end))
+            return lark.parse(self.region(start, end), start=rule)
         except _Abort:
             return None
         except _TooDeep as exc:
@@ -682,12 +711,12 @@ class ValueParser:
                 start, start
             )
             found = "the end of the value"
-            expected = exc.expected
+            expected = _precise_expected(exc)
         elif isinstance(exc, UnexpectedToken):
             tok = exc.token
             span = _tok_span(tok)
             found = f"`{tok}`"
-            expected = exc.expected
+            expected = _precise_expected(exc)
         elif isinstance(exc, UnexpectedCharacters):
             pos = exc.pos_in_stream or start
             span = self.source.span(pos, min(pos + 1, end))

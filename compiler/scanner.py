@@ -261,9 +261,13 @@ class _Scanner:
         return i - start, tab_at >= 0
 
     def _snap(self, width: int) -> int:
-        """The block column a tab-indented line most plausibly meant (TM0102 is reported)."""
-        columns = [f.column for f in self.stack if f.column <= width]
-        return columns[-1] if columns else (self.stack[-1].column if self.stack else 0)
+        """The block column a tab-indented line most plausibly meant (TM0102 is reported).
+
+        A tab's width is unknowable, so the line is taken to continue the innermost open
+        block: one error for the tab, no cascade of misplaced keys after it.
+        """
+        del width
+        return self.stack[-1].column if self.stack else 0
 
     def _line(self, line_no: int, start: int, end: int) -> None:
         text = self.text

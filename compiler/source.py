@@ -43,7 +43,8 @@ class Span(NamedTuple):
     def cover(self, other: Span) -> Span:
         """The smallest span that contains both ``self`` and ``other``."""
         first = self if (self.line, self.column) <= (other.line, other.column) else other
-        last = self if (self.end_line, self.end_column) >= (other.end_line, other.end_column) else other
+        ends = (self.end_line, self.end_column) >= (other.end_line, other.end_column)
+        last = self if ends else other
         return Span(
             first.line, first.column, last.end_line, last.end_column, first.offset, last.end_offset
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+
 from . import nodes as n
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -179,7 +180,9 @@ def type_expr(t: n.TypeExpr) -> str:
     return "".join(out)
 
 
-_PLAIN_SAFE = re.compile(r"[^\s,\[\]{}#'\":](?:[^\s,\[\]{}:]|:(?![\s,\[\]{}])|[ ](?=[^\s,\[\]{}:#]))*")
+_PLAIN_SAFE = re.compile(
+    r"[^\s,\[\]{}#'\":](?:[^\s,\[\]{}:]|:(?![\s,\[\]{}])|[ ](?=[^\s,\[\]{}:#]))*"
+)
 
 
 def data_key(key: str) -> str:

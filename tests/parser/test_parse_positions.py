@@ -10,7 +10,6 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-
 from tracemind.compiler import nodes as n
 from tracemind.compiler.diagnostics import Sink
 from tracemind.compiler.parse import parse_document

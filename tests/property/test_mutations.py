@@ -11,7 +11,6 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from tracemind.compiler.check import check
 from tracemind.compiler.diagnostics import Sink
 from tracemind.compiler.fmt import format_source
@@ -24,7 +23,7 @@ SOURCES = sorted(
     for p in (ROOT / "examples").rglob("*")
     if p.suffix in (".wdl", ".pdl")
 )
-NOISE = list("()[]{}\"':#-\t $.=,@\\") + ["\n", "  ", "é", "when ", "else:", "\x00"]
+NOISE = [*"()[]{}\"':#-\t $.=,@\\", "\n", "  ", "é", "when ", "else:", "\x00"]
 
 
 @st.composite

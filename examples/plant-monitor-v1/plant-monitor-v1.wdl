@@ -1,7 +1,7 @@
 # Plant monitor, v1 edition: read temperatures over OPC UA, let the policy decide,
 # and write back only when the decision asks for it.
 version: dsl/v1
-workflow: plant-monitor
+workflow: plant-monitor-v1
 description: Watch a furnace and cool it down when it runs hot
 triggers:
   cron: {schedule: "*/5 * * * *", timezone: UTC}
@@ -16,7 +16,7 @@ steps:
       @timeout: 5s
       @retry: {max: 3, backoff: 200ms, factor: 2.0}
   - decide(policy.apply):
-      policy: plant-monitor
+      policy: plant-monitor-v1
       values: $step.read.values
   # Act only on the two decisions that change the plant.
   - when $step.decide.action in ["WRITE_BACK", "SHUTDOWN"]:
