@@ -22,9 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import branchy_workflow, linear_workflow, policy, workflow_of_lines  # noqa: E402
-
-from tracemind.compiler.pipeline import lint  # noqa: E402
+from generate import branchy_workflow, linear_workflow, policy, workflow_of_lines
+from tracemind.compiler.pipeline import lint
 
 
 def best_of(repeat: int, fn: Callable[[], object]) -> float:

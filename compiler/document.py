@@ -29,6 +29,7 @@ _STEP_HEAD = re.compile(
 )
 _HEAD_WORD = re.compile(r"(when|if|elif|for)(?=[\s(\[$\"'])")
 _WITH_P = re.compile(r"\bwith\s+p\s*=")
+_ASSIGN_HEAD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*:?=(?!=)\s*")
 _PLAIN_FORBIDDEN = frozenset("$()[]{}\"'")
 
 WDL_KEYS = ("version", "workflow", "description", "triggers", "inputs", "steps", "outputs")
@@ -198,8 +199,11 @@ class _Builder:
 
     # -- field classes ---------------------------------------------------------------------
 
-    def expr_at(self, start: int, end: int) -> n.Expr | None:
-        """An expression field, with the v0 plain-string fallback (language.md section 1)."""
+    def expr_at(self, start: int, end: int) -> n.Expr:
+        """An expression field, with the v0 plain-string fallback (language.md section 1).
+
+        A value that does not parse yields :class:`~.nodes.Invalid` after its diagnostic.
+        """
         trial = Sink()
         saved = self.vp.sink
         self.vp.sink = trial
@@ -222,12 +226,12 @@ class _Builder:
             found = first.rsplit(", found ", 1)[-1] if ", found " in first else "this text"
             self.report("TM0111", span, detail=f"unexpected {found}",
                         help=f"if this is text, quote it: {quoted}", fixes=[fix])
-            return None
+            return n.Invalid(span=span)
         for d in trial.diagnostics():
             self.sink.add(d)
-        return node
+        return node if node is not None else n.Invalid(span=self.span(start, end))
 
-    def expr_entry(self, e: Entry) -> n.Expr | None:
+    def expr_entry(self, e: Entry) -> n.Expr:
         """The expression of ``e``: its value, or a block map or list written under it."""
         if e.has_value:
             if e.children:
@@ -237,12 +241,12 @@ class _Builder:
                     message=f"`{e.key}` has a value on its line and a block under it",
                 )
             if e.broken:
-                return None
+                return n.Invalid(span=self.span(e.value_start, e.value_end))
             return self.expr_at(e.value_start, e.value_end)
         if not e.children:
             if not e.broken:
                 self.report("TM0106", self.key_span(e), key=e.key)
-            return None
+            return n.Invalid(span=self.key_span(e))
         if all(c.dash for c in e.children):
             items: list[n.Expr] = []
             for c in e.children:
@@ -254,9 +258,8 @@ class _Builder:
                     )
                     continue
                 m = c.members[0]
-                node = self.expr_at(m.value_start, m.value_end) if not m.broken else None
-                if node is not None:
-                    items.append(node)
+                items.append(self.expr_at(m.value_start, m.value_end) if not m.broken
+                             else n.Invalid(span=self.span(m.value_start, m.value_end)))
             return n.ListExpr(items=tuple(items), span=self.block_span(e))
         entries: list[n.MapEntry] = []
         for c in self.mapping(e.children, f"`{e.key}`"):
@@ -339,12 +342,11 @@ class _Builder:
                 seen.add(key)
                 if not self.check_ident(key, kspan, "name"):
                     continue
-                value = self.expr_at(vs, ve) if ve > vs else None
                 if ve == vs:
                     self.report("TM0106", kspan, key=key)
-                if value is not None:
-                    out.append(n.Binding(name=key, value=value, name_span=kspan,
-                                         span=self.span(ks, ve)))
+                value = self.expr_at(vs, ve) if ve > vs else n.Invalid(span=kspan)
+                out.append(n.Binding(name=key, value=value, name_span=kspan,
+                                     span=self.span(ks, ve)))
             return tuple(out)
         if not e.children:
             self.report("TM0106", self.key_span(e), key=e.key)
@@ -355,9 +357,8 @@ class _Builder:
             if not self.check_ident(c.key, kspan, "name"):
                 continue
             value = self.expr_entry(c)
-            if value is not None:
-                out.append(n.Binding(name=c.key, value=value, name_span=kspan,
-                                     span=self.entry_span(c)))
+            out.append(n.Binding(name=c.key, value=value, name_span=kspan,
+                                 span=self.entry_span(c)))
         return tuple(out)
 
     def inputs(self, e: Entry) -> tuple[n.InputDecl, ...]:
@@ -396,7 +397,8 @@ class _Builder:
                 continue
             parsed = self.vp.type_with_default(vs, ve)
             if parsed is None:
-                continue
+                # Keep the input (as `any`) so reads of it do not cascade into errors.
+                parsed = (n.NamedType(name="any", span=self.span(vs, ve)), None)
             type_expr, default = parsed
             out.append(n.InputDecl(name=key, type=type_expr, default=default, name_span=kspan,
                                    span=span))
@@ -597,11 +599,12 @@ class _WorkflowBuilder(_Builder):
         cs = head.key_start + 4
         while cs < head.key_end and self.text[cs] in " \t":
             cs += 1
-        cond = None
+        cond: n.Expr
         if cs >= head.key_end:
             self.report("TM0101", self.key_span(head), message="`when` needs a condition")
+            cond = n.Invalid(span=self.key_span(head))
         else:
-            cond = self.vp.expr(cs, head.key_end)
+            cond = self.vp.expr(cs, head.key_end) or n.Invalid(span=self.span(cs, head.key_end))
         body = self.body_of(head, "`when`")
         orelse: tuple[n.Stmt, ...] | None = None
         else_span = self.span(0, 0)
@@ -619,8 +622,6 @@ class _WorkflowBuilder(_Builder):
                 self.report("TM0116", self.entry_span(r),
                             message="a `when` item holds its condition, its steps and an "
                             "optional `else:`; nothing else")
-        if cond is None:
-            return None
         return n.When(cond=cond, body=body, orelse=orelse, else_span=else_span,
                       span=self.span(start, head.key_end + 1))
 
@@ -700,8 +701,7 @@ class _WorkflowBuilder(_Builder):
                         options[opt] = nv
                 else:
                     value = self.expr_entry(entry) if entry is not None else self.expr_at(vs, ve)
-                    if value is not None:
-                        options[opt] = value
+                    options[opt] = value
                 continue
             if not self.check_ident(key, kspan, "argument name"):
                 continue
@@ -713,14 +713,13 @@ class _WorkflowBuilder(_Builder):
                     else:
                         flow = nv
                 continue
-            value = self.expr_entry(entry) if entry is not None else (
-                self.expr_at(vs, ve) if ve > vs else None
-            )
             if entry is None and ve == vs:
                 self.report("TM0106", kspan, key=key)
-            if value is not None:
-                args.append(n.Binding(name=key, value=value, name_span=kspan,
-                                      span=kspan.cover(value.span)))
+            value = self.expr_entry(entry) if entry is not None else (
+                self.expr_at(vs, ve) if ve > vs else n.Invalid(span=kspan)
+            )
+            args.append(n.Binding(name=key, value=value, name_span=kspan,
+                                  span=kspan.cover(value.span)))
         timeout = options.get("timeout")
         retry = options.get("retry")
         on_error = options.get("on_error")
@@ -940,8 +939,8 @@ class _PolicyBuilder(_Builder):
             cs += 1
         if cs >= e.key_end:
             self.report("TM0101", self.key_span(e), message=f"`{e.key}` needs a condition")
-            return None
-        return self.vp.expr(cs, e.key_end)
+            return n.Invalid(span=self.key_span(e))
+        return self.vp.expr(cs, e.key_end) or n.Invalid(span=self.span(cs, e.key_end))
 
     def body(self, e: Entry, what: str) -> tuple[n.PStmt, ...]:
         if e.has_value and not e.broken:
@@ -959,8 +958,19 @@ class _PolicyBuilder(_Builder):
         if _WITH_P.search(raw):
             at = e.value_start + _WITH_P.search(raw).start()  # type: ignore[union-attr]
             self.report("TM0508", self.span(at, e.value_end))
+            return self._recovered_assignment(e)
+        stmt = self.vp.statement(e.value_start, e.value_end)
+        return stmt if stmt is not None else self._recovered_assignment(e)
+
+    def _recovered_assignment(self, e: Entry) -> n.PStmt | None:
+        """``name = <bad value>`` still assigns ``name`` (as :class:`~.nodes.Invalid`), so
+        reads of it later do not cascade into "not assigned" errors."""
+        m = _ASSIGN_HEAD.match(self.text, e.value_start, e.value_end)
+        if m is None:
             return None
-        return self.vp.statement(e.value_start, e.value_end)
+        target_span = self.span(m.start(1), m.end(1))
+        return n.Assign(target=m.group(1), value=n.Invalid(span=self.span(m.end(), e.value_end)),
+                        target_span=target_span, span=self.span(e.value_start, e.value_end))
 
     def choose(self, e: Entry) -> n.PStmt | None:
         if e.has_value and not e.broken:

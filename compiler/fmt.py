@@ -24,7 +24,7 @@ from . import unparse as up
 from .codes import Severity
 from .diagnostics import Diagnostic, Sink
 from .scanner import Comment, Entry, scan
-from .source import Span, SourceFile
+from .source import SourceFile, Span
 
 INDENT = "  "
 

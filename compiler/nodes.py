@@ -15,7 +15,7 @@ Documents are :class:`Workflow` and :class:`Policy`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from .source import NO_SPAN, Span
 
@@ -29,7 +29,7 @@ class Node:
 # Expressions
 
 
-class BinOp(str, Enum):
+class BinOp(StrEnum):
     OR = "or"
     AND = "and"
     EQ = "=="
@@ -48,7 +48,7 @@ class BinOp(str, Enum):
     MOD = "%"
 
 
-class UnaryOp(str, Enum):
+class UnaryOp(StrEnum):
     NOT = "not"
     NEG = "-"
 
@@ -58,7 +58,7 @@ COMPARISONS = frozenset(
 )
 
 
-class LitKind(str, Enum):
+class LitKind(StrEnum):
     INT = "int"
     FLOAT = "float"
     STRING = "string"
@@ -155,6 +155,16 @@ class MapEntry(Node):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MapExpr(Expr):
     entries: tuple[MapEntry, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invalid(Expr):
+    """Stands where a value did not parse; its error is already reported.
+
+    The checker types it as ``any`` without further diagnostics, so one bad value does not
+    cascade into "missing argument" or "unknown step" errors elsewhere.  A document holding
+    one never reaches code generation or the formatter.
+    """
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
