@@ -13,49 +13,54 @@ mixing types) is "not constant", so the error keeps its run-time source location
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from . import nodes as n
 
 _NOT_CONSTANT = (False, None)
 
 
-def fold(node: n.Expr) -> tuple[bool, object]:
-    """``(True, value)`` when ``node`` folds to a constant using literals only."""
+def fold(node: n.Expr, env: Mapping[str, object] | None = None) -> tuple[bool, object]:
+    """``(True, value)`` when ``node`` folds to a constant using literals only (and the names
+    in ``env``: PDL parameters, which are data fixed at compile time)."""
     match node:
+        case n.Name(id=name) if env is not None and name in env:
+            return True, env[name]
         case n.Literal(kind=n.LitKind.DURATION):
             return _NOT_CONSTANT
         case n.Literal(value=literal):
             return True, literal
         case n.Unary(op=n.UnaryOp.NOT, operand=operand):
-            known, value = fold(operand)
+            known, value = fold(operand, env)
             return (True, not value) if known and isinstance(value, bool) else _NOT_CONSTANT
         case n.Unary(op=n.UnaryOp.NEG, operand=operand):
-            known, value = fold(operand)
+            known, value = fold(operand, env)
             return (True, -value) if known and _is_number(value) else _NOT_CONSTANT  # type: ignore[operator]
         case n.Binary(op=n.BinOp.AND | n.BinOp.OR as op, left=left, right=right):
-            known, value = fold(left)
+            known, value = fold(left, env)
             if known and isinstance(value, bool):
                 if value is (op is n.BinOp.OR):
                     return True, value
-                return _bool_or_unknown(fold(right))
-            known_r, value_r = fold(right)
+                return _bool_or_unknown(fold(right, env))
+            known_r, value_r = fold(right, env)
             if known_r and isinstance(value_r, bool) and value_r is (op is n.BinOp.OR):
                 return True, value_r
             return _NOT_CONSTANT
         case n.Binary(op=op, left=left, right=right):
-            known_l, lv = fold(left)
-            known_r, rv = fold(right)
+            known_l, lv = fold(left, env)
+            known_r, rv = fold(right, env)
             if not (known_l and known_r):
                 return _NOT_CONSTANT
             return _fold_binary(op, lv, rv)
         case n.Conditional(cond=cond, then=then, otherwise=otherwise):
-            known, value = fold(cond)
+            known, value = fold(cond, env)
             if known and isinstance(value, bool):
-                return fold(then if value else otherwise)
+                return fold(then if value else otherwise, env)
             return _NOT_CONSTANT
         case n.ListExpr(items=items):
             values = []
             for item in items:
-                known, value = fold(item)
+                known, value = fold(item, env)
                 if not known:
                     return _NOT_CONSTANT
                 values.append(value)

@@ -49,6 +49,7 @@ class PolicyChecker(ExprChecker):
         self.inputs: dict[str, ParamSig] = {}
         self.used_inputs: set[str] = set()
         self.params: dict[str, t.Type] = {}
+        self.param_values: dict[str, object] = {}
         self.arm_type: t.Record = t.EMPTY_RECORD
         self.arm_names: list[str] = []
         self.variables: set[str] = set()
@@ -155,6 +156,8 @@ class PolicyChecker(ExprChecker):
                 self.report("TM0209", span, what="name", name=param.name)
                 continue
             self.params[param.name] = t.type_of_data(param.value)
+            if isinstance(param.value, n.DataScalar):
+                self.param_values[param.name] = param.value.value
 
     def _collect_variables(self) -> None:
         pending: list[n.PStmt] = list(reversed(self.policy.evaluate))
@@ -264,7 +267,7 @@ class PolicyChecker(ExprChecker):
                 continue
             prob = self.expr(option.prob)
             self.expect(option.prob, prob, t.FLOAT, "the probability")
-            known, value = fold(option.prob)
+            known, value = fold(option.prob, self.param_values)
             if known and isinstance(value, int | float) and not isinstance(value, bool):
                 total += value
         if len(without_p) > 1:

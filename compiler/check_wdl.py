@@ -308,6 +308,8 @@ class WorkflowChecker(ExprChecker):
             self.expect(binding.value, got, t.substitute(param.type, bindings),
                         f"argument `{binding.name}`")
         for param in params.values():
+            if step.partial:
+                break
             if param.required and not param.name_field and param.name not in seen:
                 self.sink.report(
                     "TM0306",
@@ -376,7 +378,7 @@ class WorkflowChecker(ExprChecker):
             if flow is None:
                 self.report_unknown("TM0608", step.flow.value, step.flow.span,
                                     self.session.flows)
-        else:
+        elif not step.partial:
             self.sink.report("TM0306", self.source.display_path, span_of(step.id_span, step.span),
                              help="name the flow to run with `flow: <workflow name>`",
                              kind=step.kind, name="flow")

@@ -130,7 +130,8 @@ _ALL: tuple[Code, ...] = (
          "Step options are @timeout, @retry and @on_error."),
     Code("TM0409", "bad-error-target", "`@on_error` target `{name}` is not a later step", E,
          "@on_error takes fail, continue or the id of a step after this one."),
-    Code("TM0410", "empty-block", "`{what}` block has no steps", E, "A block must hold steps."),
+    Code("TM0410", "empty-block", "{what} block is empty", E,
+         "A block must hold steps or statements."),
     Code("TM0411", "v1-only", "{what} needs `version: {needs}`", E,
          "A v1 construct in a v0 document."),
     # TM05xx: policy rules

@@ -27,7 +27,7 @@ _DOC_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _STEP_HEAD = re.compile(
     r"([A-Za-z_][A-Za-z0-9_]*)\(\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)+)\s*\)"
 )
-_HEAD_WORD = re.compile(r"(when|if|elif|for)(?=[\s(\[$\"'])")
+_HEAD_WORD = re.compile(r"(when|if|elif|for)(?=\s)")
 _WITH_P = re.compile(r"\bwith\s+p\s*=")
 _ASSIGN_HEAD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*:?=(?!=)\s*")
 _PLAIN_FORBIDDEN = frozenset("$()[]{}\"'")
@@ -37,6 +37,9 @@ PDL_KEYS = ("version", "policy", "description", "inputs", "arms", "evaluate", "e
 WDL_VERSIONS = ("dsl/v0", "dsl/v1")
 PDL_VERSIONS = ("pdl/v0", "pdl/v1")
 STEP_OPTIONS = ("timeout", "retry", "on_error")
+RESERVED_VARIABLES = frozenset(
+    {"and", "or", "not", "in", "if", "else", "true", "false", "null", "with"}
+)
 NAME_ARGS = {"policy.apply": "policy", "flow.call": "flow"}
 
 
@@ -88,16 +91,16 @@ class _Builder:
                     message=f"expected `key: value` in {what}, found `{self.value_text(e)}`",
                 )
                 continue
-            if e.key in seen:
+            key = self.key_text(e)
+            if key in seen:
                 self.report(
                     "TM0115",
                     self.key_span(e),
-                    key=e.key,
-                    notes=[],
-                    help=f"the first `{e.key}` is on line {seen[e.key].line}",
+                    key=key,
+                    help=f"the first `{key}` is on line {seen[key].line}",
                 )
                 continue
-            seen[e.key] = e
+            seen[key] = e
             out.append(e)
         return out
 
@@ -115,6 +118,21 @@ class _Builder:
             "not starting with a digit",
         )
         return False
+
+    def key_text(self, e: Entry) -> str:
+        """A mapping key as a string: a quoted key (``"c d": 3``) is decoded."""
+        key = e.key or ""
+        if len(key) >= 2 and key[0] in "\"'" and key[-1] == key[0]:
+            value, bad = decode_string(key)
+            if bad is None:
+                return value
+            at = e.key_start + bad
+            self.report("TM0114", self.span(at, at + 2), escape=key[bad : bad + 2])
+        return key
+
+    def check_variable(self, name: str, span: Span, what: str = "a variable") -> None:
+        if name in RESERVED_VARIABLES:
+            self.report("TM0210", span, name=name, what=what, help="pick another name")
 
     def name_value(self, e: Entry) -> n.NameValue | None:
         if not self.require_value(e):
@@ -267,7 +285,7 @@ class _Builder:
             value = self.expr_entry(c)
             if value is not None:
                 entries.append(
-                    n.MapEntry(key=c.key, value=value, key_span=self.key_span(c),
+                    n.MapEntry(key=self.key_text(c), value=value, key_span=self.key_span(c),
                                span=self.entry_span(c))
                 )
         return n.MapExpr(entries=tuple(entries), span=self.block_span(e))
@@ -313,7 +331,7 @@ class _Builder:
             assert c.key is not None
             value = self.data_entry(c)
             if value is not None:
-                out.append(n.DataEntry(key=c.key, value=value, key_span=self.key_span(c),
+                out.append(n.DataEntry(key=self.key_text(c), value=value, key_span=self.key_span(c),
                                        span=self.entry_span(c)))
         return n.DataMap(entries=tuple(out), flow=False, span=self.block_span(owner))
 
@@ -395,6 +413,7 @@ class _Builder:
         for key, kspan, vs, ve, span in items:
             if not self.check_ident(key, kspan, "input name"):
                 continue
+            self.check_variable(key, kspan, "an input name")
             parsed = self.vp.type_with_default(vs, ve)
             if parsed is None:
                 # Keep the input (as `any`) so reads of it do not cascade into errors.
@@ -577,8 +596,8 @@ class _WorkflowBuilder(_Builder):
 
     def elif_error(self, e: Entry) -> None:
         span = self.span(e.key_start, e.key_start + 4)
-        self.report("TM0405", span, help="write `else:` with a nested `when` inside it",
-                    fixes=[Fix("use a nested `when` under `else:`", (Edit(span, "else"),))])
+        self.report("TM0405", span, help="write `else:` and put a `- when <condition>:` "
+                    "item in its steps")
 
     def body_of(self, e: Entry, what: str) -> tuple[n.Stmt, ...]:
         if e.has_value and not e.broken:
@@ -645,6 +664,7 @@ class _WorkflowBuilder(_Builder):
         if parsed is None:
             return None
         var, var_span, iterable = parsed
+        self.check_variable(var, var_span, "a `for` variable")
         return n.For(var=var, iter=iterable, body=body, var_span=var_span,
                      span=self.span(start, head.key_end + 1))
 
@@ -659,6 +679,7 @@ class _WorkflowBuilder(_Builder):
         flow: n.NameValue | None = None
         name_arg = NAME_ARGS.get(kind)
         parts: list[tuple[str, Span, int, int, Entry | None]] = []
+        partial = head.broken
         if head.has_value:
             if head.children:
                 self.report("TM0116", self.span(head.children[0].start,
@@ -670,6 +691,7 @@ class _WorkflowBuilder(_Builder):
                     self.report("TM0116", self.span(head.value_start, head.value_end),
                                 message="step arguments are a mapping: `{name: value, ...}` "
                                 "or `name: value` lines below the step")
+                    partial = True
                 else:
                     seen: set[str] = set()
                     for key, ks, ke, vs, ve in flow_parts:
@@ -735,6 +757,7 @@ class _WorkflowBuilder(_Builder):
             kind_span=kind_span,
             policy=policy,
             flow=flow,
+            partial=partial,
             span=self.span(start, head.key_end + 1),
         )
 
@@ -774,6 +797,10 @@ class _PolicyBuilder(_Builder):
             if got is not None:
                 name, name_span = got
                 explicit = True
+        description = None
+        if "description" in top:
+            nv = self.name_value(top["description"])
+            description = nv.value if nv is not None else None
         inputs = self.inputs(top["inputs"]) if "inputs" in top else ()
         arms = self.arms(top["arms"]) if "arms" in top else ()
         params: list[n.Param] = []
@@ -786,6 +813,7 @@ class _PolicyBuilder(_Builder):
                             help="a policy has " + ", ".join(f"`{k}`" for k in PDL_KEYS)
                             + " and parameters named like variables")
                 continue
+            self.check_variable(key, kspan, "a parameter name")
             data = self.data_entry(e)
             if data is not None:
                 params.append(n.Param(name=key, value=data, name_span=kspan,
@@ -815,6 +843,7 @@ class _PolicyBuilder(_Builder):
             params=tuple(params),
             evaluate=evaluate,
             emit=emit,
+            description=description,
             name_span=name_span,
             version_span=version_span,
             span=self.span(0, len(self.text)),
@@ -883,9 +912,9 @@ class _PolicyBuilder(_Builder):
                 cond = self.head_expr(e, 4)
                 body = self.body(e, "`elif`")
                 if pending_if is None:
-                    if not closed_if:
-                        self.report("TM0509", self.key_span(e),
-                                    message="`elif` without an `if` before it")
+                    self.report("TM0509", self.key_span(e),
+                                message="`elif` after the `else` of an `if`; move it before "
+                                "the `else`" if closed_if else "`elif` without an `if` before it")
                     continue
                 if cond is not None:
                     pending_if[0].append(n.IfBranch(cond=cond, body=body,
@@ -894,9 +923,9 @@ class _PolicyBuilder(_Builder):
             if key == "else":
                 body = self.body(e, "`else`")
                 if pending_if is None:
-                    if not closed_if:
-                        self.report("TM0509", self.key_span(e),
-                                    message="`else` without an `if` before it")
+                    self.report("TM0509", self.key_span(e),
+                                message="a second `else` for the same `if`" if closed_if
+                                else "`else` without an `if` before it")
                     continue
                 branches, first = pending_if
                 out.append(n.If(branches=tuple(branches), orelse=body,
@@ -943,13 +972,18 @@ class _PolicyBuilder(_Builder):
         return self.vp.expr(cs, e.key_end) or n.Invalid(span=self.span(cs, e.key_end))
 
     def body(self, e: Entry, what: str) -> tuple[n.PStmt, ...]:
+        inline: tuple[n.PStmt, ...] = ()
         if e.has_value and not e.broken:
             self.report("TM0509", self.span(e.value_start, e.value_end),
                         message=f"the statements of {what} go on the lines below it")
+            # Recover: read the text after the colon as the body's first statement.
+            stmt = self.vp.statement(e.value_start, e.value_end)
+            inline = (stmt,) if stmt is not None else ()
         if not e.children:
-            self.report("TM0410", self.key_span(e), what=what)
-            return ()
-        return self.statements(e.children)
+            if not inline and not e.broken:
+                self.report("TM0410", self.key_span(e), what=what)
+            return inline
+        return inline + self.statements(e.children)
 
     def assignment(self, e: Entry) -> n.PStmt | None:
         if e.broken:
@@ -960,7 +994,11 @@ class _PolicyBuilder(_Builder):
             self.report("TM0508", self.span(at, e.value_end))
             return self._recovered_assignment(e)
         stmt = self.vp.statement(e.value_start, e.value_end)
-        return stmt if stmt is not None else self._recovered_assignment(e)
+        if stmt is not None:
+            self.check_variable(stmt.target, stmt.target_span)
+            return stmt
+        return self._recovered_assignment(e)
+
 
     def _recovered_assignment(self, e: Entry) -> n.PStmt | None:
         """``name = <bad value>`` still assigns ``name`` (as :class:`~.nodes.Invalid`), so
@@ -998,6 +1036,7 @@ class _PolicyBuilder(_Builder):
             body, prob = parsed
             if isinstance(body, tuple):
                 target, target_span, walrus, value = body
+                self.check_variable(target, target_span)
                 options.append(n.ChooseOption(name=c.key, target=target, value=value, prob=prob,
                                               name_span=kspan, target_span=target_span,
                                               walrus=walrus, span=self.entry_span(c)))

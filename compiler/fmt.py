@@ -179,6 +179,8 @@ class _Printer:
         self.section("version", p.version)
         if p.name_explicit:
             self.section("policy", _name_field(p.name))
+        if p.description is not None:
+            self.section("description", _name_field(p.description))
         if p.inputs:
             self.section("inputs")
             self.inputs(p.inputs, 1)

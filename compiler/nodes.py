@@ -317,6 +317,8 @@ class Step(Stmt):
     kind_span: Span = field(default=NO_SPAN, compare=False, repr=False)
     policy: NameValue | None = None
     flow: NameValue | None = None
+    partial: bool = field(default=False, compare=False, repr=False)
+    """The argument list did not parse (already reported): missing arguments are not errors."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -424,6 +426,7 @@ class Policy(Node):
     params: tuple[Param, ...]
     evaluate: tuple[PStmt, ...]
     emit: tuple[Binding, ...]
+    description: str | None = None
     name_span: Span = field(default=NO_SPAN, compare=False, repr=False)
     version_span: Span = field(default=NO_SPAN, compare=False, repr=False)
 

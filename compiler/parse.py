@@ -8,8 +8,8 @@ error per bad value, without cascades).
 Positions: Lark lexes the value in place inside the whole text.  A custom lexer thread
 (installed through Lark's ``_plugins`` option, hence the pinned lark version) starts Lark's line
 counter at the value's offset, line and column, so every token carries absolute positions with
-no shifting afterwards and no recounting from the file start.  ``tests/test_parse_positions.py``
-checks token positions against the source text.
+no shifting afterwards and no recounting from the file start.
+``tests/parser/test_parse_positions.py`` checks token positions against the source text.
 
 The AST is built during parsing by an inline transformer (no parse tree is materialised).
 Nesting is bounded (``MAX_EXPR_DEPTH``) so later tree walks never approach Python's recursion
@@ -241,7 +241,7 @@ class _ExprBuilder(Transformer[Token, Any], _Depth):
         return (c[0], None)
 
     def for_start(self, c: list[Any]) -> tuple[str, Span, n.Expr]:
-        return (str(c[0]), _tok_span(c[0]), c[1])
+        return (str(c[0]), _tok_span(c[0]), c[2])
 
     def type_plain(self, c: list[Any]) -> tuple[n.TypeExpr, n.Expr | None]:
         return (c[0], None)
@@ -281,10 +281,13 @@ class _ExprBuilder(Transformer[Token, Any], _Depth):
         return self._binary(_BINOPS[str(c[1])], c[0], c[2], c[1])
 
     def in_op(self, c: list[Any]) -> n.Expr:
-        return self._binary(n.BinOp.IN, c[0], c[1], None)
+        return self._binary(n.BinOp.IN, c[0], c[2], c[1])
 
     def not_in_op(self, c: list[Any]) -> n.Expr:
-        return self._binary(n.BinOp.NOT_IN, c[0], c[2], c[1])
+        node = self._binary(n.BinOp.NOT_IN, c[0], c[3], c[1])
+        assert isinstance(node, n.Binary)
+        return n.Binary(op=node.op, left=node.left, right=node.right, span=node.span,
+                        op_span=_cover(c[1], c[2]))
 
     def arith(self, c: list[Any]) -> n.Expr:
         return self._binary(_BINOPS[str(c[1])], c[0], c[2], c[1])
@@ -561,7 +564,7 @@ _TERMINAL_NAMES = {
     "LSQB": "`[`", "RSQB": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "COMMA": "`,`",
     "COLON": "`:`", "DOT": "`.`", "ASSIGN": "`=` or `:=`", "CMP_OP": "a comparison",
     "ADD_OP": "`+` or `-`", "MUL_OP": "`*`, `/`, `//` or `%`", "MINUS": "`-`", "NOT": "`not`",
-    "TRUE": "`true`", "FALSE": "`false`", "NULL": "`null`", "_IN": "`in`", "_IF": "`if`",
+    "TRUE": "`true`", "FALSE": "`false`", "NULL": "`null`", "IN": "`in`", "_IF": "`if`",
     "_ELSE": "`else`", "_OR": "`or`", "_AND": "`and`", "_WITH": "`with`", "_P": "`p`",
     "_EQ": "`=`", "LANGLE": "`<`", "RANGLE": "`>`", "QMARK": "`?`", "PLAIN": "a value",
     "$END": "the end of the value",
@@ -578,7 +581,7 @@ def _precise_expected(exc: UnexpectedToken) -> set[str] | frozenset[str]:
     return accepted or exc.expected
 
 
-_OPERATOR_TERMINALS = frozenset({"CMP_OP", "ADD_OP", "MUL_OP", "_IN", "NOT", "_AND", "_OR", "_IF",
+_OPERATOR_TERMINALS = frozenset({"CMP_OP", "ADD_OP", "MUL_OP", "IN", "NOT", "_AND", "_OR", "_IF",
                                  "_ELSE", "_WITH", "DOT", "LSQB"})
 
 

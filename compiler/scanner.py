@@ -211,6 +211,7 @@ class _Scanner:
         self.pending_comments: list[Comment] = []
         self.blank = False
         self.too_deep = False
+        self.last: Entry | None = None
 
     def report(self, code: str, start: int, end: int, **kw: object) -> None:
         self.sink.report(code, self.path, self.source.span(start, end), **kw)  # type: ignore[arg-type]
@@ -263,10 +264,14 @@ class _Scanner:
     def _snap(self, width: int) -> int:
         """The block column a tab-indented line most plausibly meant (TM0102 is reported).
 
-        A tab's width is unknowable, so the line is taken to continue the innermost open
-        block: one error for the tab, no cascade of misplaced keys after it.
+        A tab's width is unknowable, so the line is taken to open the block that the line
+        before it asks for (after ``key:``), or else to continue the innermost open block:
+        one error for the tab, no cascade of misplaced keys after it.
         """
         del width
+        last = self.last
+        if last is not None and last.key is not None and not last.has_value and not last.children:
+            return last.indent + 2
         return self.stack[-1].column if self.stack else 0
 
     def _line(self, line_no: int, start: int, end: int) -> None:
@@ -292,6 +297,7 @@ class _Scanner:
                 j += 1
             item_start = j
         entry = self._entry(line_no, column, item_start, end)
+        self.last = entry
         entry.blank_before = self.blank
         self.blank = False
         entry.leading = self.pending_comments
