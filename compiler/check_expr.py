@@ -61,8 +61,14 @@ def drive(
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
-    """The closest candidate to a misspelt ``name``, if one is close enough."""
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    """The closest candidate to a misspelt ``name``, if one is close enough.
+
+    Candidates whose length is far from ``name``'s cannot reach the cutoff and are dropped
+    before difflib runs, which keeps large scopes cheap.
+    """
+    slack = max(2, len(name) // 2)
+    near = [c for c in candidates if abs(len(c) - len(name)) <= slack]
+    matches = difflib.get_close_matches(name, near, n=1, cutoff=0.6)
     return matches[0] if matches else None
 
 
@@ -104,7 +110,8 @@ class ExprChecker:
         **fields: object,
     ) -> None:
         """Report an unknown name with a "did you mean" help and fix when one is close."""
-        best = suggest(name, candidates)
+        full = self.sink.full(self.source.display_path)
+        best = None if full else suggest(name, candidates)
         fixes: tuple[Fix, ...] = ()
         if best is not None:
             if help:

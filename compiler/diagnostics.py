@@ -140,6 +140,10 @@ class Sink:
         items.sort(key=Diagnostic.sort_key)
         return items
 
+    def full(self, path: str) -> bool:
+        """Whether ``path`` has reached the cap (further reports are dropped)."""
+        return self._per_file.get(path, 0) >= self.max_per_file
+
     @property
     def error_count(self) -> int:
         return sum(1 for d in self._items if d.severity is Severity.ERROR) + len(self._capped)
