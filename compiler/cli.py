@@ -33,7 +33,7 @@ EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
 EXIT_BROKEN_PIPE = 141
 
-DUMP_STAGES = ("ast",)
+DUMP_STAGES = ("ast", "ir", "opt")
 """Stage names offered by ``tmc dump``; kept equal to ``dump.STAGES`` (a test checks it) so that
 building the parser does not import the compiler."""
 
@@ -258,13 +258,17 @@ def _fmt(args: argparse.Namespace) -> int:
 def _dump(args: argparse.Namespace) -> int:
     from . import render
     from .dump import STAGES
-    from .pipeline import UsageError, resolve_inputs
+    from .pipeline import UsageError, project_inputs, resolve_inputs
 
     try:
         inputs = resolve_inputs([args.path])
+        if len(inputs) == 1 and args.stage != "ast":
+            # Later stages need the documents the file binds to (policies by file stem,
+            # called flows): the other sources of its directory join the run.
+            inputs = project_inputs(inputs[0].path)
     except UsageError as exc:
         return _usage("dump", exc.messages)
-    if len(inputs) != 1:
+    if len(inputs) != 1 and args.stage == "ast":
         return _usage("dump", [f"{args.path}: holds {len(inputs)} sources; name one file"])
     stage = STAGES[args.stage]
     result = stage.run(inputs)

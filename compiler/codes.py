@@ -132,6 +132,9 @@ _ALL: tuple[Code, ...] = (
          "@on_error takes fail, continue or the id of a step after this one."),
     Code("TM0410", "empty-block", "{what} block is empty", E,
          "A block must hold steps or statements."),
+    Code("TM0412", "not-compilable", "cannot compile this: {message}", E,
+         "A construct that checks but has no compiled form (for example a non-constant input "
+         "default)."),
     Code("TM0411", "v1-only", "{what} needs `version: {needs}`", E,
          "A v1 construct in a v0 document."),
     # TM05xx: policy rules

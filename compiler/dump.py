@@ -52,8 +52,31 @@ def _render_ast(path: str, result: LintResult) -> str | None:
     return dump_ast(document) if document is not None else None
 
 
+def _lint(inputs: Sequence[Input]) -> LintResult:
+    from .pipeline import lint_inputs
+
+    return lint_inputs(inputs)
+
+
+def _render_ir(level: int | None) -> Callable[[str, LintResult], str | None]:
+    def render(path: str, result: LintResult) -> str | None:
+        from .ir_dump import dump_flow, dump_policy
+        from .pipeline import lower_result
+
+        lowered = lower_result(result, level)
+        if path in lowered.flows:
+            return dump_flow(lowered.flows[path])
+        if path in lowered.policies:
+            return dump_policy(lowered.policies[path])
+        return None
+
+    return render
+
+
 STAGES: dict[str, DumpStage] = {
     "ast": DumpStage("ast", "the parsed syntax tree", parse_inputs, _render_ast),
+    "ir": DumpStage("ir", "the lowered IR, before optimization", _lint, _render_ir(None)),
+    "opt": DumpStage("opt", "the IR after the optimizer (-O1)", _lint, _render_ir(1)),
 }
 
 

@@ -34,6 +34,7 @@ from .diagnostics import Diagnostic, Note, Sink
 from .source import NO_SPAN, SourceFile, Span
 
 if TYPE_CHECKING:
+    from . import ir
     from .check import CheckResult
     from .nodes import Document
 
@@ -416,3 +417,74 @@ def lint(paths: Sequence[str], *, strict: bool = False) -> LintResult:
     Raises :class:`UsageError` for paths that name no sources or cannot be read.
     """
     return lint_inputs(resolve_inputs(paths), strict=strict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Back end: lowering and optimization
+
+
+@dataclass(slots=True)
+class IRResult:
+    """The IR of every document of a run that checked without errors."""
+
+    lint: LintResult
+    flows: dict[str, ir.Flow] = field(default_factory=dict)
+    """Display path -> flow (one per workflow document)."""
+    policies: dict[str, ir.PolicyIR] = field(default_factory=dict)
+    """Display path -> policy."""
+
+    @property
+    def ok(self) -> bool:
+        return self.lint.errors == 0
+
+
+def lower_result(result: LintResult, level: int | None) -> IRResult:
+    """Lower (and, unless ``level`` is None, optimize) the documents of a clean lint run.
+
+    A run with errors yields no IR: the compiler refuses to compile what lint rejects.  A
+    construct that checks but cannot be compiled becomes a TM0412 diagnostic.
+    """
+    from . import nodes
+    from .lower import LowerError, lower_policy, lower_workflow
+    from .opt import optimize_flow, optimize_policy
+
+    out = IRResult(result)
+    if result.errors or result.check_result is None:
+        return out
+    checked = result.check_result
+    problems: list[Diagnostic] = []
+    for path, document in result.documents.items():
+        try:
+            if isinstance(document, nodes.Workflow):
+                flow = lower_workflow(path, document, checked)
+                out.flows[path] = optimize_flow(flow, level) if level is not None else flow
+            else:
+                policy = lower_policy(path, document, checked)
+                out.policies[path] = (optimize_policy(policy, level) if level is not None
+                                      else policy)
+        except LowerError as exc:
+            problems.append(Diagnostic(code="TM0412", severity=Severity.ERROR, path=exc.path,
+                                       span=exc.span,
+                                       message=CODES["TM0412"].format(message=exc.message)))
+    if problems:
+        result.diagnostics = sorted([*result.diagnostics, *problems], key=Diagnostic.sort_key)
+        out.flows.clear()
+        out.policies.clear()
+    return out
+
+
+def project_inputs(path: str) -> list[Input]:
+    """``path`` first, then the other sources in the same directory (not below it), so that
+    bindings across files (``policy.apply`` by file stem, ``flow.call``) resolve."""
+    inputs = resolve_inputs([path])
+    folder = os.path.dirname(path)
+    seen = {os.path.normpath(i.path) for i in inputs}
+    for name in sorted(os.listdir(folder or ".")):
+        lang = language_of(name)
+        candidate = os.path.join(folder, name)
+        if lang is None or not os.path.isfile(candidate):
+            continue
+        if os.path.normpath(candidate) not in seen:
+            seen.add(os.path.normpath(candidate))
+            inputs.append(Input(candidate, lang))
+    return inputs
