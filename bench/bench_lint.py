@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import branchy_workflow, linear_workflow, policy, workflow_of_lines
+
 from tracemind.compiler.pipeline import lint
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from checking import codes, only, policy, run, workflow
+
 from tracemind.compiler import nodes as n
 from tracemind.compiler import types as t
 from tracemind.compiler.check_const import fold

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checking import codes, only, policy, run
+
 from tracemind.compiler import nodes as n
 from tracemind.compiler import types as t
 from tracemind.compiler.check import check

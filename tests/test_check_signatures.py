@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from checking import codes, only, run, workflow
+
 from tracemind.compiler import types as t
 from tracemind.compiler.kinds import KindTable, json_fits, typed_kind
 from tracemind.stdlib.builtins import BUILTINS

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tracemind.compiler import nodes as n
 from tracemind.compiler import types as t
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from checking import codes, only, run, workflow
+
 from tracemind.compiler import nodes as n
 from tracemind.compiler import types as t
 from tracemind.compiler.check import check

@@ -14,6 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+
 from tracemind.compiler.check import check
 from tracemind.compiler.codes import CODES, Severity
 from tracemind.compiler.diagnostics import Sink

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+
 from tracemind.compiler import pipeline
 from tracemind.compiler.diagnostics import Diagnostic, Sink
 from tracemind.compiler.dump import dump_ast

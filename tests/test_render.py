@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+
 from tracemind.compiler import render
 from tracemind.compiler.codes import Severity
 from tracemind.compiler.diagnostics import Diagnostic, Edit, Fix, Note, Sink

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tracemind.compiler import cli, dump
 from tracemind.compiler import nodes as n
 from tracemind.compiler.diagnostics import Sink

@@ -14,6 +14,7 @@ import types
 from pathlib import Path
 
 import pytest
+
 from tracemind.compiler import cli, pipeline
 from tracemind.compiler.diagnostics import Diagnostic, Sink
 from tracemind.compiler.source import SourceFile

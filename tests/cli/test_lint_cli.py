@@ -13,12 +13,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+
+from tracemind import __version__
 from tracemind.compiler import cli, pipeline
 from tracemind.compiler.diagnostics import Sink
 from tracemind.compiler.source import SourceFile
 from tracemind.runtime import cli as runtime_cli
-
-from tracemind import __version__
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from tracemind.compiler.diagnostics import Sink
 from tracemind.compiler.dump import dump_ast
 from tracemind.compiler.parse import parse_document

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tracemind.compiler import nodes as n
 from tracemind.compiler.diagnostics import Sink
 from tracemind.compiler.parse import MAX_EXPR_DEPTH, ValueParser

@@ -10,6 +10,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+
 from tracemind.compiler import nodes as n
 from tracemind.compiler.diagnostics import Sink
 from tracemind.compiler.parse import parse_document

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
+
 from tracemind.compiler.codes import Severity
 from tracemind.compiler.diagnostics import Sink
 from tracemind.compiler.fmt import collect_comments, format_source

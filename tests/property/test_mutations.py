@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from tracemind.compiler.check import check
 from tracemind.compiler.diagnostics import Sink
 from tracemind.compiler.fmt import format_source
