@@ -9,6 +9,7 @@ where its error gets its source location.  Non-finite float results are not fold
 
 from __future__ import annotations
 
+import importlib
 import math
 import operator
 from collections.abc import Callable
@@ -146,7 +147,7 @@ _NO_VALUE = object()
 
 def _call_builtin(func: str, args: list[object]) -> object:
     try:
-        from ...stdlib import builtins_impl
+        builtins_impl = importlib.import_module("tracemind.stdlib.builtins_impl")
     except ImportError:  # pragma: no cover - the stdlib ships with the compiler
         return _NO_VALUE
     impl = getattr(builtins_impl, f"b_{func}", None)
