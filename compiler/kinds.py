@@ -3,7 +3,8 @@
 Role: the bridge between ``tracemind.stdlib.signatures`` (pure data, type strings) and the
 checker (types).  Each kind is converted once per :class:`KindTable` and cached.
 
-Input: a :class:`~tracemind.stdlib.signatures.Registry`.
+Input: a :class:`~tracemind.stdlib.signatures.Registry`; :func:`default_registry` builds the
+usual one, the stdlib kinds plus those of installed plugins (read as data, never imported).
 Output: :class:`KindSig` values, or a ValueError naming what is wrong with a kind's signature
 (a plugin can declare a bad type string or a default that does not fit its type).
 
@@ -15,10 +16,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..stdlib.signatures import REQUIRED, JSONValue, Registry, StepKind
+from ..stdlib.registry import discover_plugin_signatures
+from ..stdlib.signatures import REQUIRED, STDLIB, JSONValue, Registry, StepKind
 from . import types as t
 
 _DURATION = re.compile(r"[0-9]+(\.[0-9]+)?(ms|s|m|h)")
+
+
+def default_registry() -> Registry:
+    """The stdlib kinds plus every installed plugin's kinds (``tracemind.stdlib.registry``);
+    raises :class:`~tracemind.stdlib.registry.PluginError` naming the plugin when a plugin's
+    signature file cannot be read or its kinds clash."""
+    return STDLIB.with_kinds(discover_plugin_signatures())
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from .diagnostics import Diagnostic, Note, Sink
 from .source import NO_SPAN, SourceFile, Span
 
 if TYPE_CHECKING:
+    from ..stdlib.signatures import Registry
     from . import ir
     from .check import CheckResult
     from .nodes import Document
@@ -97,6 +98,8 @@ class LintResult:
     documents: dict[str, Document] = field(default_factory=dict)
     internal_errors: list[InternalError] = field(default_factory=list)
     check_result: CheckResult | None = None
+    registry: Registry | None = None
+    """The step kinds the check used (stdlib plus installed plugins); None before checking."""
 
     @property
     def errors(self) -> int:
@@ -290,6 +293,7 @@ class _Run:
         self.documents: dict[str, Document] = {}
         self.internal_errors: list[InternalError] = []
         self.check_result: CheckResult | None = None
+        self.registry: Registry | None = None
 
     def guarded(self, phase: str, path: str, call: Callable[[], _T]) -> _T | None:
         """``call()``; an exception becomes a TM0901 for ``path`` and the result is None."""
@@ -347,13 +351,21 @@ class _Run:
                 self.documents[file.path] = document
 
     def check_all(self) -> None:
+        from ..stdlib.registry import PluginError
         from .check import check
+        from .kinds import default_registry
 
         units = [(self.sources[path], doc) for path, doc in self.documents.items()]
         if not units:
             return
         try:
-            self.check_result = check(units, self.sink, strict=self.strict)
+            self.registry = default_registry()
+        except PluginError as exc:
+            raise UsageError(
+                [f"an installed step plugin is broken: {line}" for line in str(exc).splitlines()]
+            ) from None
+        try:
+            self.check_result = check(units, self.sink, strict=self.strict, registry=self.registry)
         except Exception as exc:
             for path in self._crashing_units(units) or [units[0][0].display_path]:
                 self.crashed("check", path, exc)
@@ -365,7 +377,7 @@ class _Run:
         culprits: list[str] = []
         for unit in units:
             try:
-                check([unit], Sink(strict=self.strict), strict=self.strict)
+                check([unit], Sink(strict=self.strict), strict=self.strict, registry=self.registry)
             except Exception:
                 culprits.append(unit[0].display_path)
         return culprits
@@ -378,6 +390,7 @@ class _Run:
             documents=self.documents,
             internal_errors=self.internal_errors,
             check_result=self.check_result,
+            registry=self.registry,
         )
 
 
@@ -456,7 +469,9 @@ def lower_result(result: LintResult, level: int | None) -> IRResult:
     for path, document in result.documents.items():
         try:
             if isinstance(document, nodes.Workflow):
-                flow = lower_workflow(path, document, checked)
+                flow = (lower_workflow(path, document, checked, result.registry)
+                        if result.registry is not None
+                        else lower_workflow(path, document, checked))
                 out.flows[path] = optimize_flow(flow, level) if level is not None else flow
             else:
                 policy = lower_policy(path, document, checked)

@@ -8,3 +8,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# The plugin example (examples/plugin-steps) registers step kinds through an entry point; it is
+# installed too, so its workflow lints, compiles and runs with the other examples.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation \
+  -e examples/plugin-steps

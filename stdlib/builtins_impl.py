@@ -34,12 +34,12 @@ global state; errors are ``TypeError`` (a value of the wrong kind) or ``ValueErr
 of the right kind that does not work), never ``KeyError``/``IndexError``, which ``rt_coalesce``
 would take for an absent value.  Messages start with the builtin's name: ``min(): ...``.
 ``coalesce`` has no function here: it compiles to ``rt_coalesce`` over thunks.
-This module imports only the standard library's ``json``, ``math`` and ``re``.
+This module imports only the standard library's ``math`` and ``re`` (``json`` on the first call
+that needs it), so that ``tracemind.runtime.abi``, which re-exports it, imports fast.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -227,7 +227,7 @@ _NUMBER_TEXT: Final = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][
 def _parse_float(name: str, text: str) -> float:
     stripped = text.strip()
     if _NUMBER_TEXT.fullmatch(stripped) is None:
-        raise ValueError(f"{name}(): {json.dumps(text, ensure_ascii=False)} is not a number")
+        raise ValueError(f"{name}(): {_json_text(text)} is not a number")
     value = float(stripped)
     if math.isinf(value):
         raise ValueError(f"{name}(): {stripped} is out of the range of a float")
@@ -276,7 +276,13 @@ def b_str(x: object) -> str:
         return "false"
     if isinstance(x, int):
         return str(int(x))
-    return json.dumps(x, ensure_ascii=False, default=repr)
+    return _json_text(x)
+
+
+def _json_text(value: object) -> str:
+    import json  # here, not at the top: importing json would slow every ABI import
+
+    return json.dumps(value, ensure_ascii=False, default=repr)
 
 
 def b_len(x: object) -> int:

@@ -6,8 +6,8 @@ editor reads it for hover text, docs and testgen read it for tables; the runtime
 names to implementations elsewhere.  This module imports nothing from the compiler or runtime.
 
 Input: nothing (stdlib kinds are literals here) or, for plugin kinds, JSON-shaped metadata read
-from a package's entry-point declaration (:func:`kind_from_metadata`), never by importing the
-plugin's code.
+from the plugin package's ``tracemind-steps.json`` (:func:`kind_from_metadata`; ``registry.py``
+finds the file), never by importing the plugin's code.
 
 Output: :class:`StepKind` values in a :class:`Registry`.
 

@@ -324,8 +324,8 @@ def _fake_check_module(
     """Install a stand-in ``check`` phase; returns the list of unit counts it was called with."""
     calls: list[int] = []
 
-    def check(units: Sequence[tuple[SourceFile, object]], sink: Sink, *, strict: bool = False
-              ) -> object:
+    def check(units: Sequence[tuple[SourceFile, object]], sink: Sink, *, strict: bool = False,
+              registry: object = None) -> object:
         calls.append(len(units))
         for source, _ in units:
             sink.report("TM0605", source.display_path, source.span(0, 7), name="seen")
@@ -380,7 +380,7 @@ def test_a_check_crash_with_no_single_culprit_blames_the_first_file(
     _write(tmp_path / "b.pdl", PDL)
 
     def only_together(units: Sequence[tuple[SourceFile, object]], sink: Sink, *,
-                      strict: bool = False) -> object:
+                      strict: bool = False, registry: object = None) -> object:
         if len(units) > 1:
             raise AssertionError("cross-file bug")
         return None

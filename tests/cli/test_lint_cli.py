@@ -40,8 +40,8 @@ def _fake_check(monkeypatch: pytest.MonkeyPatch, *, warn: bool = False,
                 calls: list[bool] | None = None) -> None:
     """Stand in for the checker so exit-code tests do not depend on its rules."""
 
-    def check(units: Sequence[tuple[SourceFile, object]], sink: Sink, *, strict: bool = False
-              ) -> None:
+    def check(units: Sequence[tuple[SourceFile, object]], sink: Sink, *, strict: bool = False,
+              registry: object = None) -> None:
         if calls is not None:
             calls.append(strict)
         if warn:
