@@ -1,9 +1,11 @@
-"""``tmc``: the compiler's command line (``lint``, ``fmt``, ``dump``).
+"""``tmc``: the compiler's command line (``lint``, ``fmt``, ``dump``, ``compile``, ``plan``,
+``graph``).
 
-Input: ``argv``.  Output: text on stdout/stderr, files written by ``fmt``, and an exit code:
-0 no errors (warnings allowed), 1 errors in the sources (or ``fmt --check`` found files to
-reformat), 2 usage errors (argparse's own included), 3 internal compiler error, 130 on Ctrl-C,
-141 when stdout is closed early (a pipe into ``head``).
+Input: ``argv``.  Output: text on stdout/stderr, files written by ``fmt``, ``compile`` and
+``graph -o``, and an exit code: 0 no errors (warnings allowed), 1 errors in the sources (or
+``fmt --check`` found files to reformat), 2 usage errors (argparse's own included, an OUT that
+cannot be written, ``graph --format svg`` without Graphviz), 3 internal compiler error, 130 on
+Ctrl-C, 141 when stdout is closed early (a pipe into ``head``).
 
 Invariants:
 - Start-up is cheap: only argparse and the standard library load at import time; each command
@@ -24,7 +26,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .pipeline import InternalError
+    from . import ir
+    from .pipeline import InternalError, LintResult
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
@@ -81,7 +84,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dump.add_argument("--stage", choices=DUMP_STAGES, required=True, help="the stage to dump")
     dump.add_argument("path", metavar="PATH", help="a .wdl or .pdl file")
+
+    compile_ = commands.add_parser(
+        "compile", help="compile sources into a bundle", description="Compile WDL and PDL "
+        "sources (checked together) into a bundle directory, or a .zip with --zip.  Nothing "
+        "is written when a source has errors."
+    )
+    compile_.add_argument("paths", nargs="+", metavar="PATH",
+                          help="a .wdl/.pdl file or a directory")
+    compile_.add_argument("-o", "--output", metavar="OUT", required=True,
+                          help="the bundle directory (or .zip file) to write or replace")
+    compile_.add_argument("--zip", action="store_true", help="write one .zip file")
+    _level_option(compile_)
+
+    plan = commands.add_parser(
+        "plan", help="show the execution plan of workflows", description="Show each "
+        "workflow's steps with their guards, scopes and dependencies, the concurrency levels "
+        "and the critical path."
+    )
+    plan.add_argument("paths", nargs="+", metavar="PATH", help="a .wdl/.pdl file or a directory")
+    plan.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    _level_option(plan)
+
+    graph = commands.add_parser(
+        "graph", help="draw a workflow as a graph", description="Draw one workflow: steps "
+        "in nested block clusters, with data, guard, order and error edges."
+    )
+    graph.add_argument("path", metavar="PATH", help="a .wdl file (or a directory with one)")
+    graph.add_argument("--format", choices=("dot", "json", "svg"), default="dot",
+                       help="output format (svg needs Graphviz's `dot` on PATH)")
+    graph.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
+    _level_option(graph)
     return parser
+
+
+def _level_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-O", dest="level", type=int, choices=(0, 1, 2), default=1,
+                        metavar="LEVEL", help="optimization level: -O0, -O1 (default), -O2")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -287,7 +326,127 @@ def _dump(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"lint": _lint, "fmt": _fmt, "dump": _dump}
+def _print_diagnostics(result: LintResult, named: Sequence[str] | None = None) -> None:
+    """Diagnostics on stderr; with ``named``, warnings only of those files (the others were
+    only read to resolve bindings)."""
+    from . import render
+    from .codes import Severity
+
+    shown = [d for d in result.diagnostics
+             if named is None or d.path in named or d.severity is Severity.ERROR]
+    if shown:
+        color = render.use_color(sys.stderr)
+        sys.stderr.write(render.render_text(shown, result.sources, files=result.files,
+                                            color=color))
+
+
+def _compile(args: argparse.Namespace) -> int:
+    from .bundle import BundleWriteError, compile_inputs, write_bundle
+    from .pipeline import UsageError, resolve_inputs
+
+    try:
+        outcome = compile_inputs(resolve_inputs(args.paths), args.level)
+    except UsageError as exc:
+        return _usage("compile", exc.messages)
+    result = outcome.result
+    _print_diagnostics(result)
+    if result.internal_errors:
+        _report_internal(result.internal_errors)
+        return EXIT_INTERNAL
+    if outcome.bundle is None:
+        print(f"tmc compile: {args.output} not written: the sources have errors",
+              file=sys.stderr)
+        return EXIT_ERRORS
+    try:
+        write_bundle(outcome.bundle, args.output, as_zip=args.zip)
+    except BundleWriteError as exc:
+        return _usage("compile", [str(exc)])
+    except OSError as exc:
+        return _usage("compile", [f"cannot write {args.output} ({exc.strerror or exc})"])
+    stats = outcome.stats
+    print(f"compiled {stats['flows']} flow(s) and {stats['policies']} policy(ies) into "
+          f"{args.output} ({stats['files']} files, -O{args.level})", file=sys.stderr)
+    return EXIT_OK
+
+
+def _flows_of(command: str, paths: list[str], level: int
+              ) -> tuple[int, list[ir.Flow], list[str]]:
+    """Lint and lower ``paths``; the exit status (OK to go on), the flows of the named files
+    (display path order) and the display paths named."""
+    from .pipeline import UsageError, lint_inputs, lower_result, project_inputs, resolve_inputs
+
+    try:
+        inputs = resolve_inputs(paths)
+        named = [i.path for i in inputs]
+        if len(inputs) == 1:
+            inputs = project_inputs(inputs[0].path)
+    except UsageError as exc:
+        return _usage(command, exc.messages), [], []
+    result = lint_inputs(inputs)
+    _print_diagnostics(result, named)
+    if result.internal_errors:
+        _report_internal(result.internal_errors)
+        return EXIT_INTERNAL, [], named
+    lowered = lower_result(result, level)
+    if not lowered.ok or result.errors:
+        return EXIT_ERRORS, [], named
+    return EXIT_OK, [lowered.flows[p] for p in named if p in lowered.flows], named
+
+
+def _plan(args: argparse.Namespace) -> int:
+    import json
+
+    from .plan import plan_flow, plan_json, plan_text
+
+    status, flows, _ = _flows_of("plan", args.paths, args.level)
+    if status != EXIT_OK:
+        return status
+    plans = [plan_flow(flow) for flow in flows]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(plan_json(plans), indent=2, ensure_ascii=False) + "\n")
+    elif plans:
+        sys.stdout.write(plan_text(plans))
+    else:
+        print("tmc plan: no workflows among the sources", file=sys.stderr)
+    return EXIT_OK
+
+
+def _graph(args: argparse.Namespace) -> int:
+    from .codegen.ir_json import dumps
+    from .graph import GraphvizMissing, graph_dot, graph_json, graph_svg
+
+    status, flows, _ = _flows_of("graph", [args.path], args.level)
+    if status != EXIT_OK:
+        return status
+    if len(flows) != 1:
+        return _usage("graph", [f"{args.path}: holds {len(flows)} workflows; name one .wdl "
+                                "file"])
+    flow = flows[0]
+    data: bytes
+    if args.format == "json":
+        data = dumps(graph_json(flow), indent=2)
+    else:
+        dot = graph_dot(flow)
+        if args.format == "dot":
+            data = dot.encode("utf-8")
+        else:
+            try:
+                data = graph_svg(dot)
+            except GraphvizMissing as exc:
+                return _usage("graph", [str(exc)])
+    if args.output is None:
+        sys.stdout.buffer.write(data) if hasattr(sys.stdout, "buffer") else sys.stdout.write(
+            data.decode("utf-8"))
+        return EXIT_OK
+    try:
+        write_atomic(args.output, data)
+    except OSError as exc:
+        return _usage("graph", [f"cannot write {args.output} ({exc.strerror or exc})"])
+    return EXIT_OK
+
+
+_COMMANDS = {"lint": _lint, "fmt": _fmt, "dump": _dump, "compile": _compile, "plan": _plan,
+             "graph": _graph}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -201,11 +201,13 @@ def lower_workflow(
                                    span=s.span)
             case n.For(var=var, iter=iterable, body=body):
                 lowered_iter = exprs.expr(iterable)
+                shadows = var in exprs.variables  # an inner `for` may reuse an outer name
                 exprs.variables.add(var)
                 try:
                     lowered_body = block(body)
                 finally:
-                    exprs.variables.discard(var)
+                    if not shadows:
+                        exprs.variables.discard(var)
                 return ir.For(id=block_id("for", s.span), var=var, iter=lowered_iter,
                               body=lowered_body, span=s.span)
         raise LowerError(path, s.span, f"cannot compile {type(s).__name__}")

@@ -74,7 +74,7 @@ def test_tm_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert runtime_cli.main([]) == 0
     assert "usage: tm" in capsys.readouterr().out
     assert runtime_cli.main(["run"]) == 2
-    assert "unrecognized arguments: run" in capsys.readouterr().err
+    assert "the following arguments are required: TARGET" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
