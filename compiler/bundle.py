@@ -349,11 +349,17 @@ def zip_bytes(files: Mapping[str, bytes]) -> bytes:
 
 
 def write_bundle(bundle: Mapping[str, bytes], out: str, *, as_zip: bool = False) -> None:
-    """Write ``bundle`` to ``out`` (a directory, or a zip file), replacing it atomically."""
+    """Write ``bundle`` to ``out`` (a directory, or a zip file), replacing it atomically.
+
+    Missing parent directories are created (like ``mkdir -p``)."""
     out = os.path.abspath(out)
     parent = os.path.dirname(out)
-    if not os.path.isdir(parent):
-        raise BundleWriteError(f"{parent}: no such directory")
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise BundleWriteError(f"{parent}: is not a directory") from None
+    except OSError as exc:
+        raise BundleWriteError(f"{parent}: cannot create it ({exc.strerror})") from None
     if as_zip:
         if os.path.isdir(out):
             raise BundleWriteError(f"{out}: is a directory; name a .zip file")

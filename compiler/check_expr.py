@@ -60,6 +60,10 @@ def drive(
         fresh = True
 
 
+POLICY_ONLY_BUILTINS = frozenset({"random"})
+"""Builtins that draw from a decision's seeded random source (language.md section 6)."""
+
+
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
     """The closest candidate to a misspelt ``name``, if one is close enough.
 
@@ -82,6 +86,9 @@ def span_of(*spans: Span) -> Span:
 
 class ExprChecker:
     """Types expressions of one document; subclasses resolve names and references."""
+
+    in_policy = False
+    """PDL checkers set this: some builtins draw from a decision's random source."""
 
     def __init__(
         self, source: SourceFile, sink: Sink, *, strict: bool, types: dict[int, t.Type]
@@ -405,6 +412,13 @@ class ExprChecker:
             return t.ANY
         if node.func == "coalesce":
             return self._coalesce(node)
+        if node.func in POLICY_ONLY_BUILTINS and not self.in_policy:
+            for arg in node.args:
+                self.expr(arg)
+            self.report("TM0215", span_of(node.func_span, node.span), name=node.func,
+                        help="draw in a policy (`choose` or `random(...)` in PDL) and apply it "
+                        "with a `policy.apply` step")
+            return t.ANY
         arg_types = [self._operand(self.expr(arg)) for arg in node.args]
         if not spec.accepts(len(node.args)):
             self.report(

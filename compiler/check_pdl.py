@@ -41,6 +41,8 @@ _Walk = Generator[_Body, set[str], set[str]]
 class PolicyChecker(ExprChecker):
     """Checks one policy; :meth:`run` returns what ``policy.apply`` steps need of it."""
 
+    in_policy = True
+
     def __init__(
         self, source: SourceFile, sink: Sink, session: Session, policy: n.Policy
     ) -> None:

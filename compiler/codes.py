@@ -94,6 +94,8 @@ _ALL: tuple[Code, ...] = (
          "A `policy.apply` binding that names no policy in this compilation."),
     Code("TM0213", "invalid-name", "invalid {what} `{name}`: {detail}", E,
          "A workflow, policy or identifier name has characters it may not have."),
+    Code("TM0215", "policy-only-function", "`{name}` is available only in policies", E,
+         "A builtin that needs a decision's seeded random source, called from a workflow."),
     Code("TM0214", "duplicate-definition", "{what} `{name}` is defined in two files", E,
          "Two documents in one run define the same workflow or policy."),
     # TM03xx: types

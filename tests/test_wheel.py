@@ -63,3 +63,16 @@ def test_wheel_installs_and_runs_in_a_clean_venv(tmp_path: Path) -> None:
     tm = subprocess.run([str(bin_dir / "tm"), "--version"], capture_output=True, text=True,
                         check=True, cwd=tmp_path, env=env)
     assert tm.stdout.startswith("tm ")
+    # The back end works from the wheel too: templates, optimizer and runtime are all there.
+    project = tmp_path / "thermostat"
+    project.mkdir()
+    for name in ("thermostat.wdl", "thermostat.pdl", "input.json"):
+        (project / name).write_bytes((ROOT / "examples/thermostat" / name).read_bytes())
+    subprocess.run([str(bin_dir / "tmc"), "compile", str(project), "-o", str(tmp_path / "b"),
+                    "-O2"], check=True, cwd=tmp_path, env=env)
+    run = subprocess.run([str(bin_dir / "tm"), "run", str(tmp_path / "b"), "-i",
+                          "@" + str(project / "input.json")], capture_output=True, text=True,
+                         cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    outputs = json.loads(run.stdout)["outputs"]
+    assert outputs["summary"] == {"room": "lab", "action": "HEAT", "delta": 1.5}

@@ -61,8 +61,12 @@ def test_compile_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert cli.main(["compile", str(tmp_path / "missing.wdl"), "-o", str(tmp_path / "o")]) == 2
     assert "no such file" in capsys.readouterr().err
     (source,) = write_sources(tmp_path, {"a.wdl": DIVIDE})
-    assert cli.main(["compile", source, "-o", str(tmp_path / "no" / "such" / "out")]) == 2
-    assert "no such directory" in capsys.readouterr().err
+    assert cli.main(["compile", source, "-o", str(tmp_path / "new" / "dirs" / "out")]) == 0
+    assert (tmp_path / "new" / "dirs" / "out" / "manifest.json").is_file()
+    capsys.readouterr()
+    (tmp_path / "plain").write_text("x")
+    assert cli.main(["compile", source, "-o", str(tmp_path / "plain" / "out")]) == 2
+    assert "is not a directory" in capsys.readouterr().err
     assert cli.main(["compile", source]) == 2
     (tmp_path / "file").write_text("x")
     assert cli.main(["compile", source, "-o", str(tmp_path / "file")]) == 2
