@@ -2,9 +2,9 @@
 
 - ``linear_workflow(n)``: ``n`` steps in a chain; every step reads the previous one, each has
   a literal argument and a small expression, every tenth carries ``@timeout``/``@retry``.
-- ``branchy_workflow(n)``: the same steps, grouped four at a time under ``when``/``else``
-  blocks, ``parallel`` blocks and ``for`` loops (v1), so scoping and optional reads are
-  exercised; reads after a branch go through ``coalesce``.
+- ``branchy_workflow(n)``: ``n`` steps in all, in ``when``/``else`` blocks (each followed by a
+  step joining the branches with ``coalesce``), ``parallel`` blocks and ``for`` loops (each
+  followed by a step reading the loop's list), so scoping and optional reads are exercised.
 - ``policy(lines)``: a policy of about ``lines`` lines with arms, parameters, nested
   ``if``/``elif``/``else`` and ``choose`` blocks.
 
@@ -54,7 +54,7 @@ def branchy_workflow(n: int) -> str:
     while i < n:
         shape = group % 3
         group += 1
-        if shape == 0 and i + 2 <= n:
+        if shape == 0 and i + 3 <= n:
             cond = f"$step.{prev}.value > 10" if prev else "$input.base > 10"
             lines.append(f"  - when {cond}:")
             lines += _step(i, prev, "      ")
@@ -66,18 +66,22 @@ def branchy_workflow(n: int) -> str:
                 f"      value: coalesce($step.s{i}.value, $step.s{i + 1}.value, 0)",
             ]
             prev = joined
-            i += 2
+            i += 3
         elif shape == 1 and i + 2 <= n:
             lines.append("  - parallel:")
             lines += _step(i, prev, "      ")
             lines += _step(i + 1, prev, "      ")
             prev = f"s{i + 1}"
             i += 2
-        else:
+        elif i + 2 <= n:
             lines.append("  - for item in $input.items:")
             lines += [f"      - s{i}(core.set):", "          value: item * 2"]
             lines += [f"  - n{i}(core.set):", f"      value: len($step.s{i})"]
             prev = f"n{i}"
+            i += 2
+        else:
+            lines += _step(i, prev, "  ")
+            prev = f"s{i}"
             i += 1
     lines += ["outputs:", f"  last: $step.{prev}.value" if prev else "  last: 0"]
     return "\n".join(lines) + "\n"

@@ -35,6 +35,7 @@ from lark.utils import TextSlice
 from . import nodes as n
 from .codes import Severity
 from .diagnostics import Edit, Fix, Sink
+from .fastparse import FastParser
 from .source import SourceFile, Span
 
 MAX_EXPR_DEPTH = 100
@@ -157,23 +158,6 @@ def duration_ms(text: str) -> int | float:
 
 
 _BINOPS = {op.value: op for op in n.BinOp}
-_KEYWORDS = frozenset({"and", "or", "not", "in", "if", "else", "true", "false", "null", "with"})
-_SIMPLE = re.compile(
-    r"(?P<duration>[0-9]+(?:\.[0-9]+)?(?:ms|s|m|h)(?![A-Za-z0-9_]))"
-    r"|(?P<float>[0-9]+\.[0-9]+(?:[eE][-+]?[0-9]+)?|[0-9]+[eE][-+]?[0-9]+)(?![A-Za-z0-9_.])"
-    r"|(?P<int>[0-9]+)(?![A-Za-z0-9_.])"
-    r"|(?P<string>\"[^\"\\\n]*\"|'[^'\\\n]*')"
-    r"|(?P<path>\$?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)"
-)
-_CHAIN_OP = re.compile(r"//|==|!=|<=|>=|[-+*/%<>]|(?:and|or)(?![A-Za-z0-9_])")
-_CMP_PREC = 5
-_CHAIN_PREC = {
-    n.BinOp.OR: 2, n.BinOp.AND: 3,
-    n.BinOp.EQ: _CMP_PREC, n.BinOp.NE: _CMP_PREC, n.BinOp.LT: _CMP_PREC, n.BinOp.LE: _CMP_PREC,
-    n.BinOp.GT: _CMP_PREC, n.BinOp.GE: _CMP_PREC,
-    n.BinOp.ADD: 6, n.BinOp.SUB: 6, n.BinOp.MUL: 7, n.BinOp.DIV: 7, n.BinOp.FLOORDIV: 7,
-    n.BinOp.MOD: 7,
-}
 _PYTHON_LITERALS = {"True": ("true", True), "False": ("false", False), "None": ("null", None)}
 
 
@@ -672,6 +656,7 @@ class ValueParser:
         self.source = source
         self.sink = sink
         self.v0 = v0
+        self.fast = FastParser(source)
 
     def region(self, start: int, end: int) -> Region:
         line, column = self.source.position(start)
@@ -747,120 +732,14 @@ class ValueParser:
             self.sink = saved
 
     def expr(self, start: int, end: int) -> n.Expr | None:
-        simple = self._simple(start, end)
+        simple = self.fast.parse(start, end)
         if simple is not None:
             return simple
         return self._run(self.parsers.expr, start, end, "expr_start", "expression")  # type: ignore[no-any-return]
 
     def _simple(self, start: int, end: int) -> n.Expr | None:
-        m = _SIMPLE.match(self.source.text, start, end)
-        if m is not None and m.end() == end:
-            return self._atom(m, start, end)
-        return self._chain(start, end)
-
-    def _chain(self, start: int, end: int) -> n.Expr | None:
-        """Binary operators over simple operands (``a + 1``, ``$x.y >= 3 and z``) without Lark.
-
-        Precedence climbing over the operators of language.md section 2; comparisons do not
-        chain.  Anything outside that subset returns None and goes through Lark; a property
-        test checks that both parsers build equal trees.
-        """
-        text = self.source.text
-        operands: list[n.Expr] = []
-        ops: list[tuple[n.BinOp, int, int]] = []
-        pos = start
-        expect_operand = True
-        while pos < end:
-            while pos < end and text[pos] == " ":
-                pos += 1
-            if pos >= end:
-                break
-            if expect_operand:
-                m = _SIMPLE.match(text, pos, end)
-                if m is None:
-                    return None
-                word = m.group(0)
-                if word in ("and", "or"):
-                    return None
-                atom = self._atom(m, pos, m.end())
-                if atom is None:
-                    return None
-                operands.append(atom)
-                pos = m.end()
-            else:
-                m = _CHAIN_OP.match(text, pos, end)
-                if m is None:
-                    return None
-                ops.append((_BINOPS[m.group(0)], pos, m.end()))
-                pos = m.end()
-            expect_operand = not expect_operand
-        if expect_operand or not ops or len(ops) >= MAX_EXPR_DEPTH:
-            return None
-        return self._climb(operands, ops)
-
-    def _climb(self, operands: list[n.Expr], ops: list[tuple[n.BinOp, int, int]]) -> n.Expr | None:
-        values: list[n.Expr] = [operands[0]]
-        pending: list[tuple[n.BinOp, int, int]] = []
-        source = self.source
-
-        def reduce() -> None:
-            op, os_, oe = pending.pop()
-            right = values.pop()
-            left = values.pop()
-            values.append(n.Binary(op=op, left=left, right=right, op_span=source.span(os_, oe),
-                                   span=left.span.cover(right.span)))
-
-        for i, (op, os_, oe) in enumerate(ops):
-            prec = _CHAIN_PREC[op]
-            while pending and _CHAIN_PREC[pending[-1][0]] >= prec:
-                if _CHAIN_PREC[pending[-1][0]] == prec == _CMP_PREC:
-                    return None
-                reduce()
-            pending.append((op, os_, oe))
-            values.append(operands[i + 1])
-        while pending:
-            reduce()
-        return values[0]
-
-    def _atom(self, m: re.Match[str], start: int, end: int) -> n.Expr | None:
-        """The very common one-token or dotted-path values, without a Lark parse.
-
-        Builds exactly the nodes (and spans) the grammar would; anything else returns None
-        and goes through Lark.
-        """
-        kind = m.lastgroup
-        text = m.group(0)
-        source = self.source
-        if kind == "path":
-            parts = text.split(".")
-            head = parts[0]
-            if head in _KEYWORDS or head in _PYTHON_LITERALS or (
-                head[0] == "$" and head[1:] not in ("input", "step")
-            ):
-                return None
-            node: n.Expr
-            pos = start + len(head)
-            if head[0] == "$":
-                node = n.Ref(root=head[1:], span=source.span(start, pos))
-            else:
-                node = n.Name(id=head, span=source.span(start, pos))
-            for part in parts[1:]:
-                name_span = source.span(pos + 1, pos + 1 + len(part))
-                pos += 1 + len(part)
-                node = n.Attr(obj=node, name=part, name_span=name_span,
-                              span=source.span(start, pos))
-            return node
-        span = source.span(start, end)
-        if kind == "string":
-            return n.Literal(kind=n.LitKind.STRING, value=text[1:-1], text=text, span=span)
-        if kind == "int":
-            return n.Literal(kind=n.LitKind.INT, value=int(text), text=text, span=span)
-        if kind == "float":
-            return n.Literal(kind=n.LitKind.FLOAT, value=float(text), text=text, span=span)
-        if kind == "duration":
-            return n.Literal(kind=n.LitKind.DURATION, value=duration_ms(text), text=text,
-                             span=span)
-        return None  # pragma: no cover - every group of _SIMPLE is handled above
+        """The common shapes through the fast path (``fastparse``), else None."""
+        return self.fast.parse(start, end)
 
     def statement(self, start: int, end: int) -> n.Assign | None:
         return self._run(self.parsers.expr, start, end, "stmt_start", "statement")  # type: ignore[no-any-return]

@@ -164,5 +164,5 @@ def test_random_in_a_workflow_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CompileError) as error:
         compile_to_memory([str(source)])
     (diagnostic,) = error.value.diagnostics
-    assert diagnostic.code == "TM0412" and "random" in diagnostic.message
+    assert diagnostic.code == "TM0215" and "random" in diagnostic.message
     assert (diagnostic.span.line, diagnostic.span.column) == (5, 14)
