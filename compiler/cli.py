@@ -1,5 +1,5 @@
 """``tmc``: the compiler's command line (``lint``, ``fmt``, ``dump``, ``compile``, ``plan``,
-``graph``).
+``graph``, ``lsp``).
 
 Input: ``argv``.  Output: text on stdout/stderr, files written by ``fmt``, ``compile`` and
 ``graph -o``, and an exit code: 0 no errors (warnings allowed), 1 errors in the sources (or
@@ -115,7 +115,32 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output format (svg needs Graphviz's `dot` on PATH)")
     graph.add_argument("-o", "--output", metavar="FILE", help="write to FILE, not stdout")
     _level_option(graph)
+
+    testgen = commands.add_parser(
+        "testgen", help="generate test fixtures and a pytest module", description="Generate, "
+        "per workflow and per policy, JSON fixtures (inputs, mocked step results, seed and "
+        "expectations observed on the compiled code) from an analysis of the IR, and a pytest "
+        "module that runs them.  Fixtures of an earlier run in DIR are replaced."
+    )
+    testgen.add_argument("paths", nargs="+", metavar="PATH", help="a .wdl/.pdl file or a "
+                         "directory")
+    testgen.add_argument("-o", "--output", metavar="DIR", required=True,
+                         help="the directory for the fixtures and the pytest module")
+    _level_option(testgen)
+    _lsp_parser(commands)
     return parser
+
+
+def _lsp_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    lsp = commands.add_parser(
+        "lsp", help="run the language server over stdio", description="Run the TraceMind "
+        "language server (diagnostics, hover, definition, completion, symbols, formatting, "
+        "quick fixes) on stdin/stdout, for an editor's LSP client."
+    )
+    lsp.add_argument("--stdio", action="store_true", help="use stdio (the default and only "
+                     "transport; accepted because some clients pass it)")
+    lsp.add_argument("--debounce", type=float, default=30.0, metavar="MS",
+                     help="wait this long after a change before checking (default: 30)")
 
 
 def _level_option(parser: argparse.ArgumentParser) -> None:
@@ -340,6 +365,29 @@ def _print_diagnostics(result: LintResult, named: Sequence[str] | None = None) -
                                             color=color))
 
 
+def _testgen(args: argparse.Namespace) -> int:
+    from .bundle import CompileError
+    from .pipeline import UsageError
+    from .testgen import generate
+
+    try:
+        result = generate(args.paths, args.output, args.level)
+    except UsageError as exc:
+        return _usage("testgen", exc.messages)
+    except CompileError as exc:
+        _print_diagnostics(exc.result)
+        print(f"tmc testgen: nothing written to {args.output}: the sources have errors",
+              file=sys.stderr)
+        return EXIT_ERRORS
+    except OSError as exc:
+        return _usage("testgen", [f"cannot write {args.output} ({exc.strerror or exc})"])
+    for name, count in result.files.items():
+        print(f"{os.path.join(args.output, name)}: {count} case(s)")
+        for branch in result.uncovered.get(name, []):
+            print(f"  branch not covered by any case: {branch}")
+    return EXIT_OK
+
+
 def _compile(args: argparse.Namespace) -> int:
     from .bundle import BundleWriteError, compile_inputs, write_bundle
     from .pipeline import UsageError, resolve_inputs
@@ -445,8 +493,15 @@ def _graph(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _lsp(args: argparse.Namespace) -> int:
+    from .lsp.server import serve
+
+    serve(debounce=max(args.debounce, 0.0) / 1000)
+    return EXIT_OK
+
+
 _COMMANDS = {"lint": _lint, "fmt": _fmt, "dump": _dump, "compile": _compile, "plan": _plan,
-             "graph": _graph}
+             "graph": _graph, "lsp": _lsp, "testgen": _testgen}
 
 
 # ---------------------------------------------------------------------------------------------

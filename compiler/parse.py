@@ -158,6 +158,7 @@ def duration_ms(text: str) -> int | float:
 
 
 _BINOPS = {op.value: op for op in n.BinOp}
+_ASSIGN_HEAD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*(:=|=(?!=))[ \t]*")
 _PYTHON_LITERALS = {"True": ("true", True), "False": ("false", False), "None": ("null", None)}
 
 
@@ -742,7 +743,22 @@ class ValueParser:
         return self.fast.parse(start, end)
 
     def statement(self, start: int, end: int) -> n.Assign | None:
+        fast = self._fast_statement(start, end)
+        if fast is not None:
+            return fast
         return self._run(self.parsers.expr, start, end, "stmt_start", "statement")  # type: ignore[no-any-return]
+
+    def _fast_statement(self, start: int, end: int) -> n.Assign | None:
+        """``name = expr`` / ``name := expr`` with a fast-path expression, else None."""
+        m = _ASSIGN_HEAD.match(self.source.text, start, end)
+        if m is None:
+            return None
+        value = self.fast.parse(m.end(), end)
+        if value is None:
+            return None
+        target_span = self.source.span(start, m.end(1))
+        return n.Assign(target=m.group(1), value=value, walrus=m.group(2) == ":=",
+                        target_span=target_span, span=target_span.cover(value.span))
 
     def choose_option(
         self, start: int, end: int

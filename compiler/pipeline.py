@@ -22,9 +22,11 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
@@ -285,9 +287,12 @@ def _byte_span(data: bytes, offset: int) -> Span:
 class _Run:
     """State of one run over a set of inputs: the sink and what each phase produced."""
 
-    def __init__(self, inputs: Sequence[Input], *, strict: bool) -> None:
+    def __init__(
+        self, inputs: Sequence[Input], *, strict: bool, texts: Mapping[str, str] | None = None
+    ) -> None:
         self.inputs = list(inputs)
         self.strict = strict
+        self.texts: Mapping[str, str] = texts or {}
         self.sink = Sink(strict=strict)
         self.sources: dict[str, SourceFile] = {}
         self.documents: dict[str, Document] = {}
@@ -327,6 +332,14 @@ class _Run:
     def load_all(self) -> None:
         unreadable: list[str] = []
         for file in self.inputs:
+            text = self.texts.get(file.path)
+            if text is not None:
+                data = text.encode("utf-8", "surrogatepass")
+                decoding = partial(decode, file.path, data, self.sink)
+                loaded = self.guarded("load", file.path, decoding)
+                if loaded is not None:
+                    self.sources[file.path] = loaded.source
+                continue
             try:
                 source = self.guarded("load", file.path, partial(load, file, self.sink))
             except UsageError as exc:
@@ -415,13 +428,34 @@ def parse_only(paths: Sequence[str]) -> LintResult:
     return parse_inputs(resolve_inputs(paths))
 
 
-def lint_inputs(inputs: Sequence[Input], *, strict: bool = False) -> LintResult:
-    """Load, parse and check ``inputs`` together (cross-file checks need them in one run)."""
-    run = _Run(inputs, strict=strict)
-    run.load_all()
-    run.parse_all()
-    run.check_all()
-    return run.result()
+def lint_inputs(
+    inputs: Sequence[Input], *, strict: bool = False, texts: Mapping[str, str] | None = None
+) -> LintResult:
+    """Load, parse and check ``inputs`` together (cross-file checks need them in one run).
+
+    ``texts`` maps display paths to text to use instead of the file on disk (the editor's
+    unsaved buffers, for the language server); such a file need not exist.
+    """
+    # The collector is paused: the phases build many small objects that all stay alive to the
+    # end of the run; collecting them repeatedly costs up to a third of the time on large files.
+    with paused_gc():
+        run = _Run(inputs, strict=strict, texts=texts)
+        run.load_all()
+        run.parse_all()
+        run.check_all()
+        return run.result()
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Disable the cyclic garbage collector inside the block (nesting is safe)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def lint(paths: Sequence[str], *, strict: bool = False) -> LintResult:

@@ -178,6 +178,10 @@ class Bundle:
                 f"{self.where}: no policy `{policy_id}` (policies: {known})"
             ) from None
 
+    def file(self, path: str) -> bytes:
+        """The verified bytes of artifact ``path`` (``KeyError`` if the bundle has none)."""
+        return self._files[path]
+
     def module(self, path: str) -> ModuleType:
         """The generated module in artifact ``path``, imported once from its verified bytes."""
         module = self._modules.get(path)

@@ -97,6 +97,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--seed", type=int, metavar="N",
                           help="the decision's seed (default: a fresh one, printed)")
 
+    test = commands.add_parser(
+        "test", help="run test fixtures against a bundle",
+        description="Run the cases of fixture files (written by `tmc testgen`) against a "
+        "bundle, with the recorded mocks; print failures with a diff and, with --coverage, "
+        "the branch coverage of the sources.  Exit 1 when a case fails or coverage is below "
+        "--min-coverage, 2 on bad arguments.",
+    )
+    test.add_argument("target", metavar="TARGET",
+                      help="a bundle directory or .zip, or a .wdl/.pdl file")
+    test.add_argument("fixtures", nargs="+", metavar="FIXTURES",
+                      help="fixture files, or directories holding *.fixture.json files")
+    test.add_argument("--coverage", action="store_true",
+                      help="report branch coverage of the .wdl/.pdl sources")
+    test.add_argument("--format", choices=("text", "json"), default="text",
+                      help="output format (default: text)")
+    test.add_argument("--min-coverage", type=float, metavar="PCT",
+                      help="fail when branch coverage is below PCT percent")
+
     init = commands.add_parser(
         "init", help="create a new project",
         description="Create a project directory NAME with a workflow (and policy), sample "
@@ -222,7 +240,36 @@ def _init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"run": _run, "policy eval": _policy_eval, "init": _init}
+def _test(args: argparse.Namespace) -> int:
+    from .testing import FixtureError, render_text, run_fixture_files
+
+    paths: list[str] = []
+    for item in args.fixtures:
+        if os.path.isdir(item):
+            paths += sorted(os.path.join(item, name) for name in os.listdir(item)
+                            if name.endswith(".fixture.json"))
+        else:
+            paths.append(item)
+    if not paths:
+        raise UsageError(f"no fixture files in {', '.join(args.fixtures)}")
+    bundle = _open(args.target)
+    try:
+        report = run_fixture_files(bundle, paths)
+    except FixtureError as exc:
+        raise UsageError(str(exc)) from None
+    if args.format == "json":
+        _print_json(report.to_json())
+    else:
+        sys.stdout.write(render_text(report, coverage=args.coverage
+                                     or args.min_coverage is not None))
+    low = args.min_coverage is not None and report.coverage.percent < args.min_coverage
+    if low and args.format == "text":
+        print(f"tm test: branch coverage {report.coverage.percent:.1f}% is below "
+              f"--min-coverage {args.min_coverage:g}%", file=sys.stderr)
+    return EXIT_FAILED if report.failed or low else EXIT_OK
+
+
+_COMMANDS = {"run": _run, "policy eval": _policy_eval, "init": _init, "test": _test}
 
 
 # ---------------------------------------------------------------------------------------------

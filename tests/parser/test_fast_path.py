@@ -76,3 +76,18 @@ def test_fast_path_declines_what_it_does_not_know() -> None:
                  "1 +" + " 1 +" * MAX_EXPR_DEPTH + " 1"]:
         fast, _ = _both(text)
         assert fast is None, text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(["x", "temp", "true", "_a1"]),
+       st.sampled_from(["=", ":=", " = ", "==", "=  "]), chains())
+def test_fast_statements_agree_with_lark(target: str, op: str, value: str) -> None:
+    text = target + op + value
+    source = SourceFile("x.pdl", text)
+    parser = ValueParser(source, Sink(), v0=False)
+    fast = parser._fast_statement(0, len(text))
+    slow = parser._run(parser.parsers.expr, 0, len(text), "stmt_start", "statement")
+    if fast is not None:
+        assert fast == slow
+        assert fast.span == slow.span and fast.target_span == slow.target_span
+        assert fast.walrus == slow.walrus
