@@ -115,49 +115,8 @@ def _split_line(
         found = _KEY_COLON.search(text, start, content_end + 1 if content_end < end else end)
         plain_colon = found.start() if found is not None else None
         return plain_colon, content_end, [], None, None
-    colon: int | None = None
     stack: list[tuple[str, int]] = []
-    i = start
-    comment_at: int | None = None
-    bad_string: int | None = None
-    while i < end:
-        ch = text[i]
-        if ch == '"' or ch == "'":
-            prev = text[i - 1] if i > start else " "
-            if prev in _WORD:
-                i += 1
-                continue
-            j = i + 1
-            while j < end:
-                c = text[j]
-                if c == "\\":
-                    j += 2
-                    continue
-                if c == ch:
-                    break
-                j += 1
-            if j >= end:
-                bad_string = i
-                i = end
-                break
-            i = j + 1
-            continue
-        if ch == "#" and (i == start or text[i - 1] in " \t"):
-            comment_at = i
-            break
-        if ch in _OPENERS:
-            stack.append((ch, i))
-        elif ch in _CLOSERS:
-            if stack and _OPENERS[stack[-1][0]] == ch:
-                stack.pop()
-        elif ch == ":" and colon is None and not stack:
-            nxt = text[i + 1] if i + 1 < end else "\n"
-            if nxt in " \t\n\r" and not (i + 1 < end and text[i + 1] == "="):
-                colon = i
-        i += 1
-    content_end = comment_at if comment_at is not None else end
-    while content_end > start and text[content_end - 1] in " \t\r":
-        content_end -= 1
+    colon, content_end, comment_at, bad_string = _scan_segment(text, start, end, stack, True)
     return colon, content_end, stack, comment_at, bad_string
 
 
@@ -168,6 +127,22 @@ def _continue_brackets(
 
     Returns ``(content_end, comment_at, bad_string_at)``.
     """
+    _, content_end, comment_at, bad_string = _scan_segment(text, start, end, stack, False)
+    return content_end, comment_at, bad_string
+
+
+def _scan_segment(
+    text: str, start: int, end: int, stack: list[tuple[str, int]], key_split: bool
+) -> tuple[int | None, int, int | None, int | None]:
+    """The character loop shared by first lines and bracket continuations.
+
+    Tracks strings (a quote opens one only at a token boundary; ``\\`` escapes), comments
+    (``#`` at the start or after whitespace), and brackets (``stack`` is updated in place).
+    With ``key_split``, also finds the key-splitting colon: the first ``:`` outside strings and
+    brackets followed by whitespace or the end, and not part of ``:=``.  Returns ``(colon,
+    content_end, comment_at, bad_string_at)``.
+    """
+    colon: int | None = None
     i = start
     comment_at: int | None = None
     bad_string: int | None = None
@@ -191,13 +166,18 @@ def _continue_brackets(
             break
         if ch in _OPENERS:
             stack.append((ch, i))
-        elif ch in _CLOSERS and stack and _OPENERS[stack[-1][0]] == ch:
-            stack.pop()
+        elif ch in _CLOSERS:
+            if stack and _OPENERS[stack[-1][0]] == ch:
+                stack.pop()
+        elif key_split and ch == ":" and colon is None and not stack:
+            nxt = text[i + 1] if i + 1 < end else "\n"
+            if nxt in " \t\n\r":
+                colon = i
         i += 1
     content_end = comment_at if comment_at is not None else end
     while content_end > start and text[content_end - 1] in " \t\r":
         content_end -= 1
-    return content_end, comment_at, bad_string
+    return colon, content_end, comment_at, bad_string
 
 
 class _Scanner:
