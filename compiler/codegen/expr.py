@@ -25,6 +25,7 @@ from .. import ir
 from ..nodes import BinOp, UnaryOp
 from ..source import Span
 from .literal import IDENTIFIER, UnsafeValue, mangle, py_literal, py_str
+from .writer import WIDTH, Writer
 
 
 class CodegenError(Exception):
@@ -209,3 +210,21 @@ class ExprCompiler:
         assert isinstance(expr, ir.RecordExpr)
         entries = ", ".join(f"{py_str(k)}: {self._at_least(v, COND)}" for k, v in expr.entries)
         return "{" + entries + "}", ATOM
+
+
+def write_record_return(
+    w: Writer, x: ExprCompiler, fields: tuple[tuple[str, ir.Expr], ...]
+) -> None:
+    """``return {...}`` of a flow's outputs or a policy's emit record: one line when it is a
+    single short field, else one line per field (each mapped to its source expression)."""
+    entries = [(f"{py_str(name)}: {x.compile(expr)}", expr.span) for name, expr in fields]
+    one_line = "return {" + ", ".join(text for text, _ in entries) + "}"
+    if len(entries) <= 1 and 4 * w.depth + len(one_line) <= WIDTH:
+        w.line(one_line, entries[0][1] if entries else None)
+        return
+    w.line("return {")
+    w.depth += 1
+    for text, span in entries:
+        w.line(text + ",", span)
+    w.depth -= 1
+    w.line("}")

@@ -30,11 +30,10 @@ from dataclasses import dataclass, field
 
 from .. import ir
 from ..source import Span
-from .expr import CodegenError, ExprCompiler
+from .expr import CodegenError, ExprCompiler, write_record_return
 from .literal import IDENTIFIER, call_lines, mangle, py_literal, py_number, py_str
-from .writer import Writer
+from .writer import WIDTH, Writer
 
-WIDTH = 99
 _EMPTY: frozenset[str] = frozenset()
 ContainerKey = tuple[str, str]
 """A sequence of nodes: ``("", "")`` the flow body, ``(<block id>, then|else|body|<branch>)``."""
@@ -488,19 +487,7 @@ class _FlowWriter:
                 "backoff=t_retry.get('backoff', 0.0), factor=t_retry.get('factor', 2.0))")
 
     def _outputs(self) -> None:
-        w, x = self.w, self.x
-        entries = [(f"{py_str(name)}: {x.compile(expr)}", expr.span)
-                   for name, expr in self.flow.outputs]
-        one_line = "return {" + ", ".join(text for text, _ in entries) + "}"
-        if len(entries) <= 1 and 4 * w.depth + len(one_line) <= WIDTH:
-            w.line(one_line, entries[0][1] if entries else None)
-            return
-        w.line("return {")
-        w.depth += 1
-        for text, span in entries:
-            w.line(text + ",", span)
-        w.depth -= 1
-        w.line("}")
+        write_record_return(self.w, self.x, self.flow.outputs)
 
 
 def _identifier(name: str) -> str:

@@ -18,11 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import ir
-from .expr import CodegenError, ExprCompiler
+from .expr import CodegenError, ExprCompiler, write_record_return
 from .literal import mangle, py_str
 from .writer import Writer
-
-WIDTH = 99
 
 
 @dataclass(slots=True)
@@ -99,19 +97,7 @@ class _PolicyWriter:
                 w.close()
 
     def _emit(self) -> None:
-        w, x = self.w, self.x
-        entries = [(f"{py_str(name)}: {x.compile(expr)}", expr.span)
-                   for name, expr in self.policy.emit]
-        one_line = "return {" + ", ".join(text for text, _ in entries) + "}"
-        if len(entries) <= 1 and 4 * w.depth + len(one_line) <= WIDTH:
-            w.line(one_line, entries[0][1] if entries else None)
-            return
-        w.line("return {")
-        w.depth += 1
-        for text, span in entries:
-            w.line(text + ",", span)
-        w.depth -= 1
-        w.line("}")
+        write_record_return(self.w, self.x, self.policy.emit)
 
 
 def policy_parts(policy: ir.PolicyIR) -> PolicyParts:
