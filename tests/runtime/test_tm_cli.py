@@ -225,7 +225,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_a_real_wdl_file_compiles_and_runs_in_memory(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("tracemind.compiler.bundle")
     source = EXAMPLES / "thermostat" / "thermostat.wdl"
     inputs = f"@{EXAMPLES / 'thermostat' / 'input.json'}"
     status, out, err = tm(capsys, "run", str(source), "-i", inputs, "--seed", "1")
@@ -241,7 +240,6 @@ def test_a_real_wdl_file_compiles_and_runs_in_memory(capsys: pytest.CaptureFixtu
 def test_a_source_with_errors_exits_2_with_its_diagnostics(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("tracemind.compiler.bundle")
     source = tmp_path / "broken.wdl"
     source.write_text("version: dsl/v1\nworkflow: broken\nsteps:\n  - a(core.nope): {}\n")
     status, out, err = tm(capsys, "run", str(source))
