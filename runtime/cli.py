@@ -1,4 +1,4 @@
-"""``tm``: the runtime's command line (``run``, ``policy eval``).
+"""``tm``: the runtime's command line (``run``, ``policy eval``, ``test``, ``init``, ``log``).
 
 Input: ``argv``.  Output: JSON (or text) on stdout, messages on stderr, and an exit code:
 0 success, 1 the run (or decision) failed, 2 usage or input errors (a bundle that fails
@@ -10,6 +10,11 @@ Commands:
   (directory or ``.zip``) or a ``.wdl`` file, compiled in memory with the ``.pdl`` files beside
   it; FLOW defaults to the bundle's only flow.
 - ``tm policy eval TARGET POLICY -i JSON|@FILE [--arm NAME] [--seed N]``: one decision.
+- ``tm log verify|stats DIR [--format text|json]``, ``tm log tail DIR [-n N] [--follow]
+  [--type T]``: check, count and print the records of a segment log (docs/operations.md).
+- ``tm enqueue TARGET FLOW -i JSON [--idempotency-key K] [--data DIR]``, ``tm queue stats``,
+  ``tm dlq ls|show ID|requeue ID|purge``: the durable task queue in ``DIR/queue.db``
+  (``--data`` defaults to ``$TM_DATA``, else ``./.tracemind``; docs/operations.md).
 
 Invariants:
 - Start-up imports only argparse; each command imports what it needs, so ``tm --version`` stays
@@ -115,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--min-coverage", type=float, metavar="PCT",
                       help="fail when branch coverage is below PCT percent")
 
+    _log_parser(commands)
+    _queue_parsers(commands)
+
     init = commands.add_parser(
         "init", help="create a new project",
         description="Create a project directory NAME with a workflow (and policy), sample "
@@ -126,6 +134,37 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--dir", default=".", metavar="DIR",
                       help="where to create the project (default: the current directory)")
     return parser
+
+
+def _log_parser(commands: Any) -> None:
+    log = commands.add_parser("log", help="inspect a segment log directory",
+                              description="Verify, count or print the records of an event "
+                                          "log directory (no lock needed: a writer may be "
+                                          "appending).")
+    log_commands = log.add_subparsers(dest="log_command", metavar="COMMAND", required=True)
+    verify = log_commands.add_parser(
+        "verify", help="check every record; exit 1 if any damage is found",
+        description="Check the framing and CRC of every record; report each damage with its "
+        "segment file and byte offset.  Exit 0 when intact, 1 when damaged.")
+    stats = log_commands.add_parser(
+        "stats", help="count records and segments",
+        description="Print the number of records and segments, the first and last sequence "
+        "numbers, the size and the records per type.")
+    for sub in (verify, stats):
+        sub.add_argument("directory", metavar="DIR", help="the log directory")
+        sub.add_argument("--format", choices=("text", "json"), default="text",
+                         help="output format (default: text)")
+    tail = log_commands.add_parser(
+        "tail", help="print the last records as JSON lines",
+        description="Print the last N records as JSON lines; with --follow, keep printing "
+        "records as they are appended (Ctrl-C to stop).")
+    tail.add_argument("directory", metavar="DIR", help="the log directory")
+    tail.add_argument("-n", type=int, default=10, metavar="N",
+                      help="how many records to print first (default: 10)")
+    tail.add_argument("--follow", "-f", action="store_true",
+                      help="keep printing new records as they are appended")
+    tail.add_argument("--type", action="append", metavar="T", dest="types",
+                      help="only records of this type (repeatable)")
 
 
 def _inputs_option(parser: argparse.ArgumentParser) -> None:
@@ -147,7 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return EXIT_OK
-        command = args.command if args.command != "policy" else f"policy {args.policy_command}"
+        command = args.command
+        if command == "policy":
+            command = f"policy {args.policy_command}"
+        elif command == "log":
+            command = f"log {args.log_command}"
+        elif command in ("queue", "dlq"):
+            command = f"{command} {getattr(args, command + '_command')}"
         try:
             status = _COMMANDS[command](args)
         except UsageError as exc:
@@ -269,7 +314,231 @@ def _test(args: argparse.Namespace) -> int:
     return EXIT_FAILED if report.failed or low else EXIT_OK
 
 
-_COMMANDS = {"run": _run, "policy eval": _policy_eval, "init": _init, "test": _test}
+def _log_reader(directory: str) -> Any:
+    from .log import LogError, LogReader
+
+    try:
+        return LogReader(directory)
+    except LogError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _log_verify(args: argparse.Namespace) -> int:
+    report = _log_reader(args.directory).verify()
+    if args.format == "json":
+        _print_json(report.to_json())
+    else:
+        for damage in report.damages:
+            print(damage.describe())
+        state = "intact" if report.ok else f"{len(report.damages)} damaged region(s)"
+        print(f"{args.directory}: {report.records} records in {report.segments} segments, "
+              f"{state}")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _log_stats(args: argparse.Namespace) -> int:
+    stats = _log_reader(args.directory).stats()
+    if args.format == "json":
+        _print_json(stats.to_json())
+    else:
+        print(f"records   {stats.records}\nsegments  {stats.segments}\n"
+              f"bytes     {stats.bytes}\nfirst_seq {stats.first_seq}\n"
+              f"last_seq  {stats.last_seq}\ndamages   {stats.damages}")
+        for name, count in sorted(stats.types.items()):
+            print(f"  {name}: {count}")
+    return EXIT_OK
+
+
+def _log_tail(args: argparse.Namespace) -> int:
+    import json
+
+    if args.n < 0:
+        raise UsageError(f"-n must be 0 or more, got {args.n}")
+    reader = _log_reader(args.directory)
+    records = reader.tail(args.n, args.types)
+    for record in records:
+        print(json.dumps(record.to_json(), ensure_ascii=False), flush=args.follow)
+    if args.follow:
+        start = records[-1].seq + 1 if records else None
+        if start is None:
+            last = reader.stats().last_seq
+            start = last + 1 if last is not None else 1
+        for record in reader.follow(from_seq=start, types=args.types):
+            print(json.dumps(record.to_json(), ensure_ascii=False), flush=True)
+    return EXIT_OK
+
+
+_COMMANDS = {"run": _run, "policy eval": _policy_eval, "init": _init, "test": _test,
+             "log verify": _log_verify, "log stats": _log_stats, "log tail": _log_tail}
+
+
+# ---------------------------------------------------------------------------------------------
+# The task queue: enqueue, queue stats, dlq (docs/operations.md, "The task queue")
+
+
+def _queue_parsers(commands: Any) -> None:
+    enqueue = commands.add_parser(
+        "enqueue", help="add a flow run to the task queue and print its id",
+        description="Store a run of FLOW of the bundle TARGET in the task queue (durably: the "
+        "id is printed once the task is on disk).  A repeated --idempotency-key prints the "
+        "first task's id and adds nothing.  Exit 2 on a bad bundle, flow or inputs.")
+    enqueue.add_argument("target", metavar="TARGET",
+                         help="a bundle directory or .zip (compile .wdl sources first)")
+    enqueue.add_argument("flow", metavar="FLOW", help="the flow to run")
+    _inputs_option(enqueue)
+    enqueue.add_argument("--idempotency-key", metavar="K",
+                         help="submit at most once: a second enqueue with K returns the first id")
+    enqueue.add_argument("--delay", type=float, default=0.0, metavar="SECONDS",
+                         help="run no earlier than SECONDS from now (default: 0)")
+    enqueue.add_argument("--max-attempts", type=int, default=5, metavar="N",
+                         help="attempts before the task goes to the DLQ (default: 5)")
+    enqueue.add_argument("--backoff", type=float, default=1.0, metavar="SECONDS",
+                         help="delay before the first retry, doubled after each (default: 1)")
+    _data_option(enqueue)
+
+    queue = commands.add_parser("queue", help="inspect the task queue")
+    queue_commands = queue.add_subparsers(dest="queue_command", metavar="COMMAND",
+                                          required=True)
+    stats = queue_commands.add_parser(
+        "stats", help="count the tasks in each state",
+        description="Print the number of tasks pending, leased, succeeded, failed (retry "
+        "scheduled) and dead (in the DLQ).")
+    _data_option(stats)
+    stats.add_argument("--format", choices=("text", "json"), default="text",
+                       help="output format (default: text)")
+
+    dlq = commands.add_parser("dlq", help="inspect and empty the dead-letter queue")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", metavar="COMMAND", required=True)
+    ls = dlq_commands.add_parser("ls", help="list the dead tasks with their last error")
+    ls.add_argument("--format", choices=("text", "json"), default="text",
+                    help="output format (default: text)")
+    show = dlq_commands.add_parser("show", help="print a dead task with its error history")
+    requeue = dlq_commands.add_parser("requeue",
+                                      help="move a dead task back to pending, attempts reset")
+    for sub in (show, requeue):
+        sub.add_argument("id", type=int, metavar="ID", help="the task id")
+    purge = dlq_commands.add_parser("purge", help="delete every dead task")
+    for sub in (ls, show, requeue, purge):
+        _data_option(sub)
+
+
+def _data_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", metavar="DIR",
+                        help="the data directory; the queue is DIR/queue.db (default: $TM_DATA, "
+                        "else ./.tracemind)")
+
+
+def _task_queue(args: argparse.Namespace) -> Any:
+    from .queue import QueueError
+    from .queue.sqlite import SqliteTaskQueue
+
+    data = args.data or os.environ.get("TM_DATA") or ".tracemind"
+    try:
+        return SqliteTaskQueue(os.path.join(data, "queue.db"))
+    except QueueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _enqueue(args: argparse.Namespace) -> int:
+    import time
+
+    from .bundle import BundleError
+    from .queue import QueueError
+    from .schema import InputError
+
+    target = args.target
+    if target.endswith(SOURCE_SUFFIXES):
+        raise UsageError(f"{target}: tm enqueue takes a compiled bundle, not a source file; "
+                         f"compile it first (tmc compile {target} -o DIR) and enqueue DIR")
+    if args.max_attempts < 1:
+        raise UsageError(f"--max-attempts must be at least 1, got {args.max_attempts}")
+    if args.backoff < 0 or args.delay < 0:
+        raise UsageError("--backoff and --delay must not be negative")
+    bundle = _open(target)
+    raw = _read_inputs(args.inputs)
+    try:
+        bundle.flow(args.flow).prepare_inputs(raw)
+    except BundleError as exc:
+        raise UsageError(str(exc)) from None
+    except InputError as exc:
+        raise UsageError(*exc.errors) from None
+    queue = _task_queue(args)
+    try:
+        task_id = queue.enqueue(
+            args.flow, raw, bundle=os.path.abspath(target),
+            idempotency_key=args.idempotency_key,
+            run_at=time.time() + args.delay if args.delay else None,
+            max_attempts=args.max_attempts, backoff=args.backoff)
+    except QueueError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        queue.close()
+    print(task_id)
+    return EXIT_OK
+
+
+def _queue_stats(args: argparse.Namespace) -> int:
+    queue = _task_queue(args)
+    counts = queue.stats()
+    queue.close()
+    if args.format == "json":
+        _print_json(counts)
+    else:
+        for state, count in counts.items():
+            print(f"{state:<10} {count}")
+    return EXIT_OK
+
+
+def _dlq_ls(args: argparse.Namespace) -> int:
+    queue = _task_queue(args)
+    tasks = queue.dlq_list()
+    queue.close()
+    if args.format == "json":
+        _print_json([task.to_json() for task in tasks])
+        return EXIT_OK
+    for task in tasks:
+        last = task.errors[-1].get("message", "") if task.errors else ""
+        print(f"{task.id}  {task.flow}  {task.attempts} attempt(s)  {last}")
+    if not tasks:
+        print("the DLQ is empty")
+    return EXIT_OK
+
+
+def _dlq_task(args: argparse.Namespace, requeue: bool) -> int:
+    from .queue import TaskId, TaskNotFound
+
+    queue = _task_queue(args)
+    try:
+        task = queue.requeue(TaskId(args.id)) if requeue else queue.dlq_show(TaskId(args.id))
+    except TaskNotFound as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        queue.close()
+    if requeue:
+        print(f"requeued task {task.id} ({task.flow})")
+    else:
+        _print_json(task.to_json())
+    return EXIT_OK
+
+
+def _dlq_show(args: argparse.Namespace) -> int:
+    return _dlq_task(args, requeue=False)
+
+
+def _dlq_requeue(args: argparse.Namespace) -> int:
+    return _dlq_task(args, requeue=True)
+
+
+def _dlq_purge(args: argparse.Namespace) -> int:
+    queue = _task_queue(args)
+    count = queue.purge()
+    queue.close()
+    print(f"purged {count} task(s) from the DLQ")
+    return EXIT_OK
+
+
+_COMMANDS.update({"enqueue": _enqueue, "queue stats": _queue_stats, "dlq ls": _dlq_ls,
+                  "dlq show": _dlq_show, "dlq requeue": _dlq_requeue, "dlq purge": _dlq_purge})
 
 
 # ---------------------------------------------------------------------------------------------
