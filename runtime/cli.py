@@ -15,6 +15,11 @@ Commands:
 - ``tm enqueue TARGET FLOW -i JSON [--idempotency-key K] [--data DIR]``, ``tm queue stats``,
   ``tm dlq ls|show ID|requeue ID|purge``: the durable task queue in ``DIR/queue.db``
   (``--data`` defaults to ``$TM_DATA``, else ``./.tracemind``; docs/operations.md).
+- ``tm run TARGET [FLOW] --detached [--idempotency-key K] [--data DIR]``: enqueue instead of
+  running; ``tm workers start [-n N] [--visibility-timeout S]`` / ``tm workers stop
+  [--timeout S]``: worker processes over the queue (runtime/workers.py).
+- ``tm triggers validate BUNDLE``, ``tm triggers run BUNDLE [--data DIR] [--host H] [--port P]``:
+  check and run a bundle's cron, webhook and fs triggers (runtime/triggers/).
 
 Invariants:
 - Start-up imports only argparse; each command imports what it needs, so ``tm --version`` stays
@@ -85,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seed every random choice of the run (default: from the run id)")
     run.add_argument("--format", choices=("json", "text"), default="json",
                      help="output format (default: json)")
+    run.add_argument("--detached", action="store_true",
+                     help="enqueue the run in the task queue (run by `tm workers`) and print "
+                     "its task id instead of running it")
+    run.add_argument("--idempotency-key", metavar="K",
+                     help="with --detached: a second run with K prints the first task's id")
+    _data_option(run)
 
     policy = commands.add_parser("policy", help="work with the policies of a bundle")
     policy_commands = policy.add_subparsers(dest="policy_command", metavar="COMMAND",
@@ -122,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _log_parser(commands)
     _queue_parsers(commands)
+    _workers_parsers(commands)
+    _triggers_parsers(commands)
 
     init = commands.add_parser(
         "init", help="create a new project",
@@ -191,7 +204,9 @@ def main(argv: list[str] | None = None) -> int:
             command = f"policy {args.policy_command}"
         elif command == "log":
             command = f"log {args.log_command}"
-        elif command in ("queue", "dlq"):
+        elif command == "triggers":
+            command = f"triggers {args.triggers_command}"
+        elif command in ("queue", "dlq", "workers"):
             command = f"{command} {getattr(args, command + '_command')}"
         try:
             status = _COMMANDS[command](args)
@@ -222,6 +237,10 @@ def _run(args: argparse.Namespace) -> int:
     from .runner import BundleRunner
     from .schema import InputError
 
+    if args.detached:
+        return _run_detached(args)
+    if args.idempotency_key is not None:
+        raise UsageError("--idempotency-key needs --detached")
     bundle = _open(args.target)
     raw = _read_inputs(args.inputs)
     runner = BundleRunner(bundle)
@@ -440,6 +459,17 @@ def _task_queue(args: argparse.Namespace) -> Any:
 
 
 def _enqueue(args: argparse.Namespace) -> int:
+    return _enqueue_task(args, "tm enqueue", args.flow, args.delay, args.max_attempts,
+                         args.backoff)
+
+
+def _run_detached(args: argparse.Namespace) -> int:
+    """``tm run --detached``: the ``tm enqueue`` path, FLOW defaulting to the only flow."""
+    return _enqueue_task(args, "tm run --detached", args.flow, 0.0, 5, 1.0)
+
+
+def _enqueue_task(args: argparse.Namespace, name: str, flow_id: str | None, delay: float,
+                  max_attempts: int, backoff: float) -> int:
     import time
 
     from .bundle import BundleError
@@ -448,16 +478,17 @@ def _enqueue(args: argparse.Namespace) -> int:
 
     target = args.target
     if target.endswith(SOURCE_SUFFIXES):
-        raise UsageError(f"{target}: tm enqueue takes a compiled bundle, not a source file; "
-                         f"compile it first (tmc compile {target} -o DIR) and enqueue DIR")
-    if args.max_attempts < 1:
-        raise UsageError(f"--max-attempts must be at least 1, got {args.max_attempts}")
-    if args.backoff < 0 or args.delay < 0:
+        raise UsageError(f"{target}: {name} takes a compiled bundle, not a source file; "
+                         f"compile it first (tmc compile {target} -o DIR) and use DIR")
+    if max_attempts < 1:
+        raise UsageError(f"--max-attempts must be at least 1, got {max_attempts}")
+    if backoff < 0 or delay < 0:
         raise UsageError("--backoff and --delay must not be negative")
     bundle = _open(target)
     raw = _read_inputs(args.inputs)
     try:
-        bundle.flow(args.flow).prepare_inputs(raw)
+        flow = bundle.flow(flow_id)
+        flow.prepare_inputs(raw)
     except BundleError as exc:
         raise UsageError(str(exc)) from None
     except InputError as exc:
@@ -465,10 +496,10 @@ def _enqueue(args: argparse.Namespace) -> int:
     queue = _task_queue(args)
     try:
         task_id = queue.enqueue(
-            args.flow, raw, bundle=os.path.abspath(target),
+            flow.id, raw, bundle=os.path.abspath(target),
             idempotency_key=args.idempotency_key,
-            run_at=time.time() + args.delay if args.delay else None,
-            max_attempts=args.max_attempts, backoff=args.backoff)
+            run_at=time.time() + delay if delay else None,
+            max_attempts=max_attempts, backoff=backoff)
     except QueueError as exc:
         raise UsageError(str(exc)) from None
     finally:
@@ -539,6 +570,93 @@ def _dlq_purge(args: argparse.Namespace) -> int:
 
 _COMMANDS.update({"enqueue": _enqueue, "queue stats": _queue_stats, "dlq ls": _dlq_ls,
                   "dlq show": _dlq_show, "dlq requeue": _dlq_requeue, "dlq purge": _dlq_purge})
+
+
+# ---------------------------------------------------------------------------------------------
+# Worker processes: workers start|stop (runtime/workers.py; docs/operations.md, "Workers")
+
+
+def _workers_parsers(commands: Any) -> None:
+    workers = commands.add_parser("workers", help="run worker processes over the task queue")
+    workers_commands = workers.add_subparsers(dest="workers_command", metavar="COMMAND",
+                                              required=True)
+    start = workers_commands.add_parser(
+        "start", help="run N worker processes in the foreground until stopped",
+        description="Run N worker processes that lease and run the tasks of DIR/queue.db, "
+        "writing their events to DIR/log/worker-<k>/, until SIGTERM, Ctrl-C or `tm workers "
+        "stop`.  The first stop lets the tasks in progress finish; a second one kills the "
+        "workers (their tasks return to the queue when their leases expire).")
+    start.add_argument("-n", type=int, default=1, metavar="N", dest="count",
+                       help="the number of worker processes (default: 1)")
+    start.add_argument("--visibility-timeout", type=float, default=30.0, metavar="S",
+                       help="lease length in seconds; a dead worker's task is retried after "
+                       "it (default: 30)")
+    _data_option(start)
+    stop = workers_commands.add_parser(
+        "stop", help="stop the workers started for a data directory",
+        description="Signal the supervisor named in DIR/workers.pid and wait until it exits. "
+        "After --timeout seconds the workers are killed.  Exit 2 when none is running.")
+    stop.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                      help="seconds to wait for the tasks in progress (default: 60)")
+    _data_option(stop)
+
+
+def _data_dir(args: argparse.Namespace) -> str:
+    return str(args.data or os.environ.get("TM_DATA") or ".tracemind")
+
+
+def _workers_start(args: argparse.Namespace) -> int:
+    from .workers import WorkersError, supervise
+
+    if args.count < 1:
+        raise UsageError(f"-n must be at least 1, got {args.count}")
+    if args.visibility_timeout <= 0:
+        raise UsageError(f"--visibility-timeout must be positive, got {args.visibility_timeout}")
+    _task_queue(args).close()  # create (or check) the queue before any worker starts
+    try:
+        return supervise(_data_dir(args), args.count, args.visibility_timeout)
+    except WorkersError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _workers_stop(args: argparse.Namespace) -> int:
+    from .workers import WorkersError, stop
+
+    if args.timeout <= 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout}")
+    try:
+        print(stop(_data_dir(args), args.timeout))
+    except WorkersError as exc:
+        raise UsageError(str(exc)) from None
+    return EXIT_OK
+
+
+_COMMANDS.update({"workers start": _workers_start, "workers stop": _workers_stop})
+
+
+# ---------------------------------------------------------------------------------------------
+# Triggers: tm triggers validate|run (runtime/triggers/command.py; docs/operations.md, "Triggers")
+
+
+def _triggers_parsers(commands: Any) -> None:
+    from .triggers.command import add_parsers
+
+    add_parsers(commands)
+
+
+def _triggers_validate(args: argparse.Namespace) -> int:
+    from .triggers.command import validate
+
+    return validate(args)
+
+
+def _triggers_run(args: argparse.Namespace) -> int:
+    from .triggers.command import run
+
+    return run(args)
+
+
+_COMMANDS.update({"triggers validate": _triggers_validate, "triggers run": _triggers_run})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,6 +22,11 @@ Invariants:
   durable commit per task instead of two); it does so only while it will keep running, and a
   task leased that way is always run before the loop ends.
 - A lost lease (:class:`~tracemind.runtime.queue.LeaseLost`) never stops the loop.
+- With ``on_event``, the loop reports what it did to the queue as ``(type, data)`` after each
+  change is durable: ``task.leased``, ``task.acked``, ``task.retried``, ``task.dead-lettered``
+  and ``task.lost`` (data: ``task_id``, ``flow``, ``attempt``, ``worker``, plus ``run_id`` or
+  ``message``).  The queue itself knows nothing of the event log; ``runtime.workers`` writes
+  these events to it.  A raising callback is the caller's bug: it propagates.
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ __all__ = [
 
 DEFAULT_VISIBILITY_TIMEOUT = 30.0
 DEFAULT_POLL_INTERVAL = 0.05
+
+QueueEvent = Callable[[str, dict[str, Any]], None]
+"""``on_event(type, data)``: a queue state change made by the worker loop."""
 
 
 class StopSignal(Protocol):
@@ -100,13 +108,14 @@ def run_worker(
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     max_tasks: int | None = None,
     exit_when_idle: bool = False,
+    on_event: QueueEvent | None = None,
 ) -> WorkerStats:
     """Lease and run tasks until ``stop_event`` is set (or ``max_tasks`` were handled, or, with
     ``exit_when_idle``, no task is ready)."""
     me = worker_id or default_worker_id()
     beat = heartbeat_interval if heartbeat_interval is not None else visibility_timeout / 3
     return asyncio.run(_loop(queue, runner_factory, stop_event, me, visibility_timeout, beat,
-                             poll_interval, max_tasks, exit_when_idle))
+                             poll_interval, max_tasks, exit_when_idle, on_event))
 
 
 async def _loop(
@@ -119,6 +128,7 @@ async def _loop(
     poll_interval: float,
     max_tasks: int | None,
     exit_when_idle: bool,
+    on_event: QueueEvent | None = None,
 ) -> WorkerStats:
     """The loop of :func:`run_worker`, in one event loop (one task at a time, so the queue's
     blocking calls hold up nothing else)."""
@@ -141,11 +151,15 @@ async def _loop(
                 else:
                     await asyncio.sleep(poll_interval)
                 continue
+            _emit(on_event, "task.leased", task, me)
         current, task = task, None
         last = max_tasks is not None and stats.handled + 1 >= max_tasks
         outcome, task = await process_task(
             queue, current, runners, runner_factory, beat,
-            then_lease=None if last or not more() else (me, visibility_timeout))
+            then_lease=None if last or not more() else (me, visibility_timeout),
+            on_event=on_event)
+        if task is not None:
+            _emit(on_event, "task.leased", task, me)
         if outcome == "succeeded":
             stats.succeeded += 1
         elif outcome == "failed":
@@ -163,6 +177,7 @@ async def process_task(
     heartbeat_interval: float,
     *,
     then_lease: tuple[str, float] | None = None,
+    on_event: QueueEvent | None = None,
 ) -> tuple[str, Task | None]:
     """Run one leased task to its ack or fail: ``"succeeded"``, ``"failed"`` or ``"lost"``.
 
@@ -183,28 +198,43 @@ async def process_task(
             run.cancel()
             await asyncio.gather(run, return_exceptions=True)
             break
+    owner = task.lease_owner or ""
     if lost:
+        _emit(on_event, "task.lost", task, owner)
         return "lost", None
+
+    def failed(error: dict[str, Any], retry: bool = True) -> tuple[str, Task | None]:
+        after = queue.fail(task.id, token, error, retry=retry)
+        _emit(on_event, "task.dead-lettered" if after.state == "dead" else "task.retried",
+              task, owner, message=str(error.get("message", "")))
+        return "failed", None
+
     try:
         try:
             result = run.result()
         except _Permanent as exc:
-            queue.fail(task.id, token, {"message": str(exc), "kind": "permanent"},
-                       retry=False)
-            return "failed", None
+            return failed({"message": str(exc), "kind": "permanent"}, retry=False)
         except Exception as exc:
-            queue.fail(task.id, token, {"message": f"{type(exc).__name__}: {exc}",
-                                        "kind": "internal"})
-            return "failed", None
+            return failed({"message": f"{type(exc).__name__}: {exc}", "kind": "internal"})
         if result.get("status") == "succeeded":
             if then_lease is None:
                 queue.ack(task.id, token, result)
-                return "succeeded", None
-            return "succeeded", queue.ack_and_lease(task.id, token, result, *then_lease)
-        queue.fail(task.id, token, result)
-        return "failed", None
+                following = None
+            else:
+                following = queue.ack_and_lease(task.id, token, result, *then_lease)
+            _emit(on_event, "task.acked", task, owner, run_id=result.get("run_id"))
+            return "succeeded", following
+        return failed(result)
     except LeaseLost:
+        _emit(on_event, "task.lost", task, owner)
         return "lost", None
+
+
+def _emit(on_event: QueueEvent | None, kind: str, task: Task, worker: str,
+          **extra: Any) -> None:
+    if on_event is not None:
+        on_event(kind, {"task_id": task.id, "flow": task.flow, "attempt": task.attempts,
+                        "worker": worker, **extra})
 
 
 async def _run(task: Task, runners: dict[str, BundleRunner],
