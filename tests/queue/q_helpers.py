@@ -5,20 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import Any
-
-NOOP_WDL = """\
-version: dsl/v1
-workflow: noop
-inputs:
-  n: int
-steps:
-  - s(core.set):
-      value: $input.n
-outputs:
-  n: $step.s.value
-"""
 
 FAIL_WDL = """\
 version: dsl/v1
@@ -35,31 +22,6 @@ steps:
   - z(core.sleep):
       duration: 30s
 """
-
-
-class Clock:
-    """A clock the test moves by hand (epoch seconds)."""
-
-    def __init__(self, now: float = 1_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def compile_bundle(tmp: Path, name: str, source: str) -> str:
-    """Compile ``source`` (one .wdl) with tmc and write the bundle; its absolute path."""
-    from tracemind.compiler.bundle import compile_to_memory, write_bundle
-
-    src = tmp / f"{name}-src"
-    src.mkdir(parents=True, exist_ok=True)
-    (src / f"{name}.wdl").write_text(source)
-    out = tmp / f"{name}-bundle"
-    write_bundle(compile_to_memory([str(src / f"{name}.wdl")]), str(out))
-    return str(out)
 
 
 def worker_process(db: str, results: Any, start: Any, idle_exit: bool) -> None:

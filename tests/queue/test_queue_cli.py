@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from q_helpers import NOOP_WDL, compile_bundle
 
+from tests.shared_helpers import NOOP_WDL, compile_bundle
 from tracemind.runtime import cli
 from tracemind.runtime.queue import TaskId
 from tracemind.runtime.queue.sqlite import SqliteTaskQueue

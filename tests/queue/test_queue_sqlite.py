@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from q_helpers import Clock
 
+from tests.shared_helpers import Clock
 from tracemind.runtime.queue import LeaseLost, QueueError, TaskId, TaskNotFound, TaskQueue
 from tracemind.runtime.queue.sqlite import SCHEMA_VERSION, SqliteTaskQueue, retry_delay
 

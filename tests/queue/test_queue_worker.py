@@ -9,8 +9,9 @@ import random
 from pathlib import Path
 
 import pytest
-from q_helpers import FAIL_WDL, NOOP_WDL, SLEEP_WDL, Clock, compile_bundle, worker_process
+from q_helpers import FAIL_WDL, SLEEP_WDL, worker_process
 
+from tests.shared_helpers import NOOP_WDL, Clock, compile_bundle
 from tracemind.runtime.queue import Task
 from tracemind.runtime.queue.sqlite import SqliteTaskQueue
 from tracemind.runtime.queue.worker import (

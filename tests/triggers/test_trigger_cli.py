@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from tr_helpers import CRON_WDL, FILES_WDL, HOOK_WDL, compile_bundle
+from tr_helpers import CRON_WDL, FILES_WDL, HOOK_WDL
 
+from tests.shared_helpers import compile_bundle
 from tracemind.runtime import cli
 from tracemind.runtime.bundle import load_bundle
 from tracemind.runtime.log import LogReader

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tr_helpers import Clock
-
+from tests.shared_helpers import Clock
 from tracemind.runtime.queue.sqlite import SqliteTaskQueue
 from tracemind.runtime.triggers import CronTrigger
 from tracemind.runtime.triggers.cron import CronScheduler, latest_due, next_after

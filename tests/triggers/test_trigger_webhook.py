@@ -10,8 +10,9 @@ import pytest
 import pytest_asyncio
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
-from tr_helpers import HOOK_WDL, OPEN_WDL, compile_bundle
+from tr_helpers import HOOK_WDL, OPEN_WDL
 
+from tests.shared_helpers import compile_bundle
 from tracemind.runtime.bundle import load_bundle
 from tracemind.runtime.queue import TaskId
 from tracemind.runtime.queue.sqlite import SqliteTaskQueue

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 CRON_WDL = """\
 version: dsl/v1
 workflow: tick
@@ -59,29 +57,3 @@ steps:
 outputs:
   path: $step.s.value
 """
-
-
-class Clock:
-    """A clock the test moves by hand (epoch seconds)."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def compile_bundle(tmp: Path, name: str, *sources: str) -> str:
-    """Compile the ``.wdl`` sources into one bundle; its absolute path."""
-    from tracemind.compiler.bundle import compile_to_memory, write_bundle
-
-    src = tmp / f"{name}-src"
-    src.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for index, source in enumerate(sources):
-        path = src / f"{name}{index}.wdl"
-        path.write_text(source)
-        paths.append(str(path))
-    out = tmp / f"{name}-bundle"
-    write_bundle(compile_to_memory(paths), str(out))
-    return str(out)

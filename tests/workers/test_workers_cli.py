@@ -16,22 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_helpers import NOOP_WDL, compile_bundle
 from tracemind.runtime import cli
 from tracemind.runtime.log import LogReader
 from tracemind.runtime.queue import TaskId
 from tracemind.runtime.queue.sqlite import SqliteTaskQueue
-
-NOOP_WDL = """\
-version: dsl/v1
-workflow: noop
-inputs:
-  n: int
-steps:
-  - s(core.set):
-      value: $input.n
-outputs:
-  n: $step.s.value
-"""
 
 NAP_WDL = """\
 version: dsl/v1
@@ -44,17 +33,6 @@ steps:
 TM = [sys.executable, "-c", "import sys; from tracemind.runtime.cli import main; "
       "sys.exit(main())"]
 WAIT = 60.0
-
-
-def compile_bundle(tmp: Path, name: str, source: str) -> str:
-    from tracemind.compiler.bundle import compile_to_memory, write_bundle
-
-    src = tmp / f"{name}-src"
-    src.mkdir(parents=True, exist_ok=True)
-    (src / f"{name}.wdl").write_text(source)
-    out = tmp / f"{name}-bundle"
-    write_bundle(compile_to_memory([str(src / f"{name}.wdl")]), str(out))
-    return str(out)
 
 
 @pytest.fixture(scope="module")
