@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import io
 import os
@@ -42,7 +41,7 @@ from .. import __version__
 from . import ir
 from .codes import CODES, Severity
 from .diagnostics import Diagnostic
-from .pipeline import Input, LintResult, lint_inputs, lower_result, resolve_inputs
+from .pipeline import Input, LintResult, lint_inputs, lower_result, paused_gc, resolve_inputs
 
 TARGET_ABI = 1
 """The runtime ABI the generated modules are written for (docs/internals.md)."""
@@ -140,18 +139,6 @@ def _sha256(data: bytes) -> str:
 # Compiling
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The pipeline builds large acyclic trees; the cycle collector only slows it down."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def compile_to_memory(paths: Sequence[str], level: int = 1) -> InMemoryBundle:
     """Compile ``paths`` (files or directories) into a bundle in memory.
 
@@ -170,7 +157,7 @@ def compile_inputs(inputs: Sequence[Input], level: int = 1) -> CompileOutcome:
     from .codegen.flow import loop_members
     from .opt import optimize_flow, optimize_policy
 
-    with _gc_paused():
+    with paused_gc():
         result = lint_inputs(inputs)
         outcome = CompileOutcome(result)
         if result.errors or result.internal_errors:
