@@ -143,12 +143,3 @@ class Sink:
     def full(self, path: str) -> bool:
         """Whether ``path`` has reached the cap (further reports are dropped)."""
         return self._per_file.get(path, 0) >= self.max_per_file
-
-    @property
-    def error_count(self) -> int:
-        return sum(1 for d in self._items if d.severity is Severity.ERROR) + len(self._capped)
-
-    def has_errors(self, path: str | None = None) -> bool:
-        return any(
-            d.severity is Severity.ERROR and (path is None or d.path == path) for d in self._items
-        ) or (path in self._capped if path is not None else bool(self._capped))

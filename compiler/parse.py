@@ -722,25 +722,11 @@ class ValueParser:
             message=f"invalid {what}: expected {_describe_expected(expected)}, found {found}",
         )
 
-    def probe(self, start: int, end: int) -> bool:
-        """Whether ``text[start:end]`` parses as an expression, reporting nothing."""
-        quiet = Sink()
-        saved = self.sink
-        self.sink = quiet
-        try:
-            return self._run(self.parsers.expr, start, end, "expr_start", "expression") is not None
-        finally:
-            self.sink = saved
-
     def expr(self, start: int, end: int) -> n.Expr | None:
         simple = self.fast.parse(start, end)
         if simple is not None:
             return simple
         return self._run(self.parsers.expr, start, end, "expr_start", "expression")  # type: ignore[no-any-return]
-
-    def _simple(self, start: int, end: int) -> n.Expr | None:
-        """The common shapes through the fast path (``fastparse``), else None."""
-        return self.fast.parse(start, end)
 
     def statement(self, start: int, end: int) -> n.Assign | None:
         fast = self._fast_statement(start, end)

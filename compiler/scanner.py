@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from .diagnostics import Edit, Fix, Sink
-from .source import SourceFile, Span
+from .source import SourceFile
 
 MAX_DEPTH = 100
 """Deepest block nesting accepted; deeper input gets TM0112 instead of a deeper tree."""
@@ -488,11 +488,3 @@ class _Scanner:
 def scan(source: SourceFile, sink: Sink) -> ScanResult:
     """Build the block structure of ``source``, reporting structural errors to ``sink``."""
     return _Scanner(source, sink).run()
-
-
-def value_span(source: SourceFile, entry: Entry) -> Span:
-    return source.span(entry.value_start, entry.value_end)
-
-
-def key_span(source: SourceFile, entry: Entry) -> Span:
-    return source.span(entry.key_start, entry.key_end)

@@ -47,7 +47,7 @@ def chains(draw: st.DrawFn, depth: int = 0) -> str:
 def _both(text: str) -> tuple[n.Expr | None, n.Expr | None]:
     source = SourceFile("x.wdl", text)
     parser = ValueParser(source, Sink(), v0=False)
-    fast = parser._simple(0, len(text))
+    fast = parser.fast.parse(0, len(text))
     slow = parser._run(parser.parsers.expr, 0, len(text), "expr_start", "expression")
     return fast, slow
 
