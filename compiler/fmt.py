@@ -247,14 +247,20 @@ def _place_comments(lines: list[_Line], comments: list[Comment]) -> list[str]:
         (ln.first, i) for i, ln in enumerate(lines) if ln.first > 0
     )
     firsts = [f for f, _ in by_first]
+    # Source line -> the printed line that owns a trailing comment there: among the printed
+    # lines whose source range holds it, the one starting last (the first such in output order).
+    owners: dict[int, _Line] = {}
+    for ln in lines:
+        if not ln.first:
+            continue
+        for line in range(ln.first, ln.last + 1):
+            held = owners.get(line)
+            if held is None or ln.first > held.first:
+                owners[line] = ln
     orphans: list[str] = []
     for c in comments:
         if not c.own_line:
-            owner: _Line | None = None
-            best = -1
-            for ln in lines:
-                if ln.first and ln.first <= c.line <= ln.last and ln.first > best:
-                    owner, best = ln, ln.first
+            owner = owners.get(c.line)
             if owner is not None:
                 if owner.trailing:
                     owner.before.append((c.line, c.text))
